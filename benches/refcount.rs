@@ -1,0 +1,89 @@
+//! Increment+decrement pairs: objmodel's count word and refcounters side by
+//! side with `Cell<usize>`, `Rc` and `Arc`, in one criterion group so the
+//! ratios come from one run.
+//!
+//! Each member performs one increment and one decrement of a long-lived
+//! counter per iteration, through `black_box` so neither is folded away.
+//! Targets (issue: object-header): mortal pair <= 1.15x `Rc`, immortal pair
+//! <= mortal pair, `AtomicRefcounter` pair <= 1.1x `Arc`.
+
+// criterion_group! generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use objmodel::prelude::*;
+
+fn pair(c: &mut Criterion) {
+    let mut g = c.benchmark_group("refcount/pair");
+    g.throughput(Throughput::Elements(1));
+
+    let cell = Cell::new(1usize);
+    g.bench_function("baseline/Cell<usize>", |b| {
+        b.iter(|| {
+            let cell = black_box(&cell);
+            cell.set(cell.get() + 1);
+            let cell = black_box(cell);
+            cell.set(cell.get() - 1);
+        })
+    });
+
+    let rc = Rc::new(0u64);
+    g.bench_function("baseline/Rc", |b| {
+        b.iter(|| drop(black_box(Rc::clone(black_box(&rc)))))
+    });
+
+    let arc = Arc::new(0u64);
+    g.bench_function("baseline/Arc", |b| {
+        b.iter(|| drop(black_box(Arc::clone(black_box(&arc)))))
+    });
+
+    let mortal = CountWord::new(1);
+    g.bench_function("CountWord/mortal", |b| {
+        b.iter(|| {
+            black_box(&mortal).incref();
+            black_box(black_box(&mortal).decref())
+        })
+    });
+
+    let immortal = CountWord::new_immortal();
+    g.bench_function("CountWord/immortal", |b| {
+        b.iter(|| {
+            black_box(&immortal).incref();
+            black_box(black_box(&immortal).decref())
+        })
+    });
+
+    let static_immortal = CountWord::new_static_immortal();
+    g.bench_function("CountWord/static-immortal", |b| {
+        b.iter(|| {
+            black_box(&static_immortal).incref();
+            black_box(black_box(&static_immortal).decref())
+        })
+    });
+
+    let plain = Refcounter::new(1);
+    g.bench_function("Refcounter", |b| {
+        b.iter(|| {
+            black_box(&plain).inc();
+            black_box(black_box(&plain).dec_and_test())
+        })
+    });
+
+    let atomic = AtomicRefcounter::new(1);
+    g.bench_function("AtomicRefcounter", |b| {
+        b.iter(|| {
+            black_box(&atomic).inc();
+            black_box(black_box(&atomic).dec_and_test())
+        })
+    });
+
+    g.finish();
+}
+
+criterion_group!(benches, pair);
+criterion_main!(benches);

@@ -1,0 +1,6 @@
+//! The names a VM author uses in nearly every file: `use objmodel::prelude::*;`.
+
+pub use object_header::{
+    AtomicRefcounter, CountError, CountWord, RefCount, RefcountError, RefcountedValue, Refcounter,
+    Released,
+};
