@@ -23,7 +23,10 @@ fn main() {
     obj.incref();
     show("after Py_INCREF", &obj);
     println!("  Py_DECREF -> {:?}", obj.decref());
-    println!("  Py_DECREF -> {:?}   (the caller deallocates now)", obj.decref());
+    println!(
+        "  Py_DECREF -> {:?}   (the caller deallocates now)",
+        obj.decref()
+    );
     match obj.decref() {
         Err(e) => println!("  a third Py_DECREF is refused: {e}"),
         Ok(r) => println!("  unexpected: {r:?}"),

@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod cpython;
 pub mod prelude;
 
 /// The guide: one chapter per concept, each mapped to CPython. The examples
@@ -53,6 +54,12 @@ pub mod guide {
 /// The counting core: count words, immortality constants, the counter
 /// strategy trait and the standalone refcounters.
 pub use object_header as header;
+
+/// The type layer: object headers, type objects, dealloc dispatch, the
+/// trashcan, allocation and `Ref<T>`.
+pub use type_object as types;
+
+pub use type_object::{Heap, Object, ObjectError, Ref, RustType, TypeObject};
 
 pub use object_header::{
     AtomicRefcounter, CountError, CountWord, RefCount, RefcountError, RefcountedValue, Refcounter,

@@ -4,3 +4,5 @@ pub use object_header::{
     AtomicRefcounter, CountError, CountWord, RefCount, RefcountError, RefcountedValue, Refcounter,
     Released,
 };
+
+pub use type_object::{Heap, Object, ObjectError, Ref, RustType, TypeObject};

@@ -174,9 +174,9 @@ impl CountWord {
     /// `_Py_Dealloc`, with the checks of its debug build.
     ///
     /// The fast path is a plain mortal word (flags and overflow clear, count
-    /// in `1..2^31`): one load, one compare, one store. Everything else —
-    /// immortals, flagged mortal words, errors — goes to an out-of-line
-    /// path.
+    /// in `1..2^31`): one load, one compare, one store. An immortal is
+    /// answered inline without a store; flagged mortal words and errors go
+    /// to an out-of-line cold path.
     ///
     /// # Errors
     /// - [`CountError::BelowZero`] when the count is already 0;
@@ -207,11 +207,18 @@ impl CountWord {
                 Released::Live
             });
         }
+        // A sound immortal (flags may be set, the word is not negative and
+        // its count did not wrap) is answered inline: immortals such as
+        // `None` are decremented as often as any mortal object.
+        let count = word as u32;
+        if (MINIMUM..=WRAPPED_BELOW_ZERO).contains(&count) && (word as i64) >= 0 {
+            return Ok(Released::Immortal);
+        }
         self.decref_slow(word)
     }
 
-    /// Immortals, flagged mortal words and errors: once per immortal decref,
-    /// rare for mortal ones.
+    /// Flagged mortal words and errors: rare.
+    #[cold]
     #[inline(never)]
     fn decref_slow(&self, word: u64) -> Result<Released, CountError> {
         let count = word as u32;

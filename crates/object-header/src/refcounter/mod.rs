@@ -20,7 +20,7 @@
 //!   included (pyrefcount); `*_not_zero` refuse at 0 and never fire it.
 //! - **release** fires after a decrement whose result is exactly 0.
 //! - **Underflow**: a decrement below 0 returns
-//!   [`RefcountError::Underflow`](crate::RefcountError::Underflow) and
+//!   [`RefcountError::Underflow`] and
 //!   changes nothing (pyrefcount raises; Linux saturates — objmodel keeps
 //!   the count, so the owner can still release what it holds).
 //! - **Overflow**: a count past [`REFCOUNT_MAX`] becomes

@@ -1,0 +1,464 @@
+//! The objmodel allocator: size-class pools carved from bumpalo chunks,
+//! with O(1) free lists, and a thread-local default heap.
+//!
+//! ```text
+//!  a pool: 16 KiB, 16 KiB-aligned, one size class
+//! +-------------+--------+--------+--------+-----------------+
+//! | PoolHeader  | block  | block  | block  | fresh (bumped)  |
+//! | heap, class | (live) | (free) | (live) |                 |
+//! +-------------+--------+--------+--------+-----------------+
+//!   ^ block address & !(16 KiB - 1)
+//! ```
+//!
+//! A block's pool header is found by masking its address, so a free needs
+//! nothing but the pointer (as `PyObject_Free`). Blocks above 512 bytes get
+//! a pool of their own from the system allocator, with the same header.
+//! Mirrors the idea of CPython's pymalloc
+//! ([Objects/obmalloc.c](https://github.com/python/cpython/blob/v3.14.0/Objects/obmalloc.c)):
+//! pools per size class, 16-byte granularity, 512-byte limit.
+
+use core::alloc::Layout;
+use core::cell::{Cell, RefCell};
+use core::ptr::{self, NonNull};
+
+use bumpalo::Bump;
+use hashbrown::HashMap;
+
+use crate::error::ObjectError;
+
+/// The size and alignment of a pool.
+pub const POOL_SIZE: usize = 16 * 1024;
+/// Block granularity and alignment.
+pub const ALIGN: usize = 16;
+/// The largest block served from a shared pool (pymalloc's
+/// `SMALL_REQUEST_THRESHOLD`).
+pub const MAX_SMALL: usize = 512;
+const CLASSES: usize = MAX_SMALL / ALIGN;
+/// The pool header's reserved space, a multiple of `ALIGN`.
+const HEADER: usize = 64;
+/// `PoolHeader::class` of a pool holding one large block.
+const LARGE: u32 = u32::MAX;
+/// What checked mode fills freed blocks with: CPython's `PYMEM_DEADBYTE`.
+pub const DEAD_BYTE: u8 = 0xDD;
+
+#[repr(C)]
+struct PoolHeader {
+    heap: *const HeapInner,
+    class: u32,
+    /// For a large block: its size.
+    size: usize,
+}
+
+const _: () = assert!(core::mem::size_of::<PoolHeader>() <= HEADER);
+const _: () = assert!(HEADER % ALIGN == 0);
+
+/// A freed block's first word links it into its class's free list.
+struct FreeBlock {
+    next: *mut FreeBlock,
+}
+
+/// An allocator for objects: size-class pools from bumpalo chunks. A value
+/// a VM owns; [`with_default_heap`] gives each thread one.
+///
+/// Dropping a heap frees every pool at once when no block is live; when
+/// blocks are still live it keeps their memory (they may still be
+/// referenced) and, in checked mode, reports them as leaks.
+///
+/// # Examples
+/// ```
+/// use type_object::alloc::Heap;
+///
+/// let heap = Heap::new();
+/// let a = heap.alloc(32).unwrap();
+/// let b = heap.alloc(32).unwrap();
+/// assert_eq!(heap.live_blocks(), 2);
+/// // SAFETY: `a` came from `heap.alloc` and is freed once.
+/// unsafe { Heap::free(a.as_ptr()) };
+/// // The freed block is reused first.
+/// assert_eq!(heap.alloc(20).unwrap(), a);
+/// # unsafe { Heap::free(a.as_ptr()); Heap::free(b.as_ptr()) };
+/// ```
+pub struct Heap {
+    inner: Box<HeapInner>,
+}
+
+struct HeapInner {
+    bump: Bump,
+    free: [Cell<*mut FreeBlock>; CLASSES],
+    fresh: [Cell<(usize, usize)>; CLASSES],
+    live: Cell<usize>,
+    checked: Option<RefCell<Registry>>,
+}
+
+/// Checked mode's bookkeeping: live blocks with their type names, and the
+/// type name of each freed block (which stays quarantined, never reused).
+#[derive(Default)]
+struct Registry {
+    live: HashMap<usize, &'static str>,
+    freed: HashMap<usize, &'static str>,
+}
+
+/// A block still live when its heap was torn down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leak {
+    /// The type name recorded at allocation.
+    pub type_name: &'static str,
+    /// The block's address.
+    pub addr: usize,
+}
+
+impl Heap {
+    /// An unchecked heap.
+    pub fn new() -> Heap {
+        Heap::with_checked(false)
+    }
+
+    /// A heap in checked mode when `checked`: freed blocks are poisoned
+    /// with `0xDD` and never reused, double frees are refused, and live
+    /// blocks are registered with their type names.
+    pub fn with_checked(checked: bool) -> Heap {
+        if checked {
+            crate::dealloc::checked_heap_created();
+        }
+        Heap {
+            inner: Box::new(HeapInner {
+                bump: Bump::new(),
+                free: Default::default(),
+                fresh: Default::default(),
+                live: Cell::new(0),
+                checked: checked.then(|| RefCell::new(Registry::default())),
+            }),
+        }
+    }
+
+    /// Whether this heap runs in checked mode.
+    pub fn is_checked(&self) -> bool {
+        self.inner.checked.is_some()
+    }
+
+    /// How many blocks are allocated and not yet freed.
+    pub fn live_blocks(&self) -> usize {
+        self.inner.live.get()
+    }
+
+    /// Allocates `size` bytes, 16-byte aligned, not zeroed. `None` when the
+    /// system is out of memory or `size` overflows a layout.
+    #[inline]
+    pub fn alloc(&self, size: usize) -> Option<NonNull<u8>> {
+        let inner = &*self.inner;
+        let block = if size <= MAX_SMALL {
+            inner.alloc_small(class_of(size))?
+        } else {
+            inner.alloc_large(size)?
+        };
+        inner.live.set(inner.live.get() + 1);
+        Some(block)
+    }
+
+    /// Records `type_name` for the block at `p` in checked mode (for leak
+    /// and double-free reports); no effect otherwise.
+    pub fn register(&self, p: NonNull<u8>, type_name: &'static str) {
+        if let Some(reg) = &self.inner.checked {
+            let mut reg = reg.borrow_mut();
+            reg.freed.remove(&(p.as_ptr() as usize));
+            reg.live.insert(p.as_ptr() as usize, type_name);
+        }
+    }
+
+    /// Frees a block of any heap: its pool header says which.
+    ///
+    /// # Safety
+    /// - `p` came from [`Heap::alloc`] of a heap that is still alive or was
+    ///   dropped with live blocks (whose memory is kept).
+    /// - Unless that heap is in checked mode, `p` was not freed since.
+    #[inline]
+    pub unsafe fn free(p: *mut u8) {
+        // SAFETY: first bullet: the block lies in a pool whose header is at
+        // the pool-aligned address below it.
+        let header = unsafe { &*pool_of(p) };
+        // SAFETY: first bullet: the heap is alive or was leaked on drop.
+        let inner = unsafe { &*header.heap };
+        if let Some(reg) = &inner.checked {
+            // SAFETY: `p` is a block of this heap (first bullet).
+            if let Err(err) = unsafe { inner.free_checked(reg, p, header) } {
+                panic!("{err}");
+            }
+            return;
+        }
+        inner.live.set(inner.live.get() - 1);
+        if header.class == LARGE {
+            // SAFETY: a large block was allocated with exactly this layout.
+            unsafe { free_large(p, header.size) };
+        } else {
+            inner.push_free(header.class as usize, p);
+        }
+    }
+
+    /// In checked mode, the live blocks and their type names; empty
+    /// otherwise.
+    pub fn leaks(&self) -> Vec<Leak> {
+        let Some(reg) = &self.inner.checked else {
+            return Vec::new();
+        };
+        let mut leaks: Vec<Leak> = reg
+            .borrow()
+            .live
+            .iter()
+            .map(|(&addr, &type_name)| Leak { type_name, addr })
+            .collect();
+        leaks.sort_by_key(|l| l.addr);
+        leaks
+    }
+
+    /// In checked mode, whether `p` is a registered live block.
+    pub fn is_live(&self, p: *const u8) -> Option<bool> {
+        let reg = self.inner.checked.as_ref()?;
+        Some(reg.borrow().live.contains_key(&(p as usize)))
+    }
+}
+
+impl HeapInner {
+    #[inline]
+    fn alloc_small(&self, class: usize) -> Option<NonNull<u8>> {
+        let head = self.free[class].get();
+        if !head.is_null() {
+            // SAFETY: a free-list entry is a freed block of this class whose
+            // first word is the link (written by `push_free`).
+            self.free[class].set(unsafe { (*head).next });
+            return NonNull::new(head.cast());
+        }
+        let (cursor, end) = self.fresh[class].get();
+        let size = (class + 1) * ALIGN;
+        if cursor + size <= end {
+            self.fresh[class].set((cursor + size, end));
+            return NonNull::new(cursor as *mut u8);
+        }
+        self.new_pool(class)
+    }
+
+    /// Carves a fresh pool for `class` from the bump chunk.
+    #[cold]
+    fn new_pool(&self, class: usize) -> Option<NonNull<u8>> {
+        let layout = Layout::from_size_align(POOL_SIZE, POOL_SIZE).ok()?;
+        let pool = self.bump.try_alloc_layout(layout).ok()?.as_ptr();
+        // SAFETY: `pool` is a fresh, aligned, writable 16 KiB block.
+        unsafe {
+            pool.cast::<PoolHeader>().write(PoolHeader {
+                heap: self,
+                class: class as u32,
+                size: 0,
+            })
+        };
+        let first = pool as usize + HEADER;
+        let size = (class + 1) * ALIGN;
+        self.fresh[class].set((first + size, pool as usize + POOL_SIZE));
+        NonNull::new(first as *mut u8)
+    }
+
+    #[cold]
+    fn alloc_large(&self, size: usize) -> Option<NonNull<u8>> {
+        let layout = large_layout(size)?;
+        // SAFETY: the layout has a non-zero size.
+        let base = unsafe { std::alloc::alloc(layout) };
+        if base.is_null() {
+            return None;
+        }
+        // SAFETY: `base` is a fresh block of at least HEADER bytes.
+        unsafe {
+            base.cast::<PoolHeader>().write(PoolHeader {
+                heap: self,
+                class: LARGE,
+                size,
+            })
+        };
+        // SAFETY: HEADER is within the block.
+        NonNull::new(unsafe { base.add(HEADER) })
+    }
+
+    #[inline]
+    fn push_free(&self, class: usize, p: *mut u8) {
+        let block = p.cast::<FreeBlock>();
+        // SAFETY: the block is at least 16 bytes, aligned, and free.
+        unsafe {
+            block.write(FreeBlock {
+                next: self.free[class].get(),
+            })
+        };
+        self.free[class].set(block);
+    }
+
+    /// Checked free: refuses a block that is not live, poisons and
+    /// quarantines the rest.
+    ///
+    /// # Safety
+    /// - `p` is a block of this heap and `header` its pool header.
+    unsafe fn free_checked(
+        &self,
+        reg: &RefCell<Registry>,
+        p: *mut u8,
+        header: &PoolHeader,
+    ) -> Result<(), ObjectError> {
+        let mut reg = reg.borrow_mut();
+        let addr = p as usize;
+        let Some(type_name) = reg.live.remove(&addr) else {
+            let type_name = reg.freed.get(&addr).copied().unwrap_or("<unknown>");
+            return Err(ObjectError::NotLive { type_name, addr });
+        };
+        reg.freed.insert(addr, type_name);
+        self.live.set(self.live.get() - 1);
+        let size = if header.class == LARGE {
+            header.size
+        } else {
+            (header.class as usize + 1) * ALIGN
+        };
+        // SAFETY: first bullet: the block spans `size` writable bytes; it
+        // stays allocated (quarantined), so later reads see the poison.
+        unsafe { ptr::write_bytes(p, DEAD_BYTE, size) };
+        Ok(())
+    }
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new()
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        if self.inner.live.get() == 0 && self.inner.checked.is_none() {
+            return; // the Bump frees every pool
+        }
+        if self.inner.live.get() != 0 {
+            // Live blocks may still be referenced: keep their memory and the
+            // heap state their pool headers point to.
+            let inner = core::mem::replace(&mut self.inner, Box::new(HeapInner::empty()));
+            Box::leak(inner);
+        }
+    }
+}
+
+impl HeapInner {
+    fn empty() -> HeapInner {
+        HeapInner {
+            bump: Bump::new(),
+            free: Default::default(),
+            fresh: Default::default(),
+            live: Cell::new(0),
+            checked: None,
+        }
+    }
+}
+
+#[inline]
+fn class_of(size: usize) -> usize {
+    size.saturating_sub(1) / ALIGN
+}
+
+#[inline]
+fn pool_of(p: *mut u8) -> *const PoolHeader {
+    (p as usize & !(POOL_SIZE - 1)) as *const PoolHeader
+}
+
+fn large_layout(size: usize) -> Option<Layout> {
+    Layout::from_size_align(size.checked_add(HEADER)?, POOL_SIZE).ok()
+}
+
+/// # Safety
+/// - `p` is a large block of `size` bytes from `alloc_large`, not freed.
+unsafe fn free_large(p: *mut u8, size: usize) {
+    let layout = large_layout(size).expect("layout was valid at allocation");
+    // SAFETY: first bullet: the block starts HEADER bytes before `p` and was
+    // allocated with this layout.
+    unsafe { std::alloc::dealloc(p.sub(HEADER), layout) };
+}
+
+thread_local! {
+    static DEFAULT_HEAP: Heap = Heap::with_checked(checked_from_env());
+}
+
+/// Whether `OBJMODEL_CHECKED=1` asks for checked mode.
+pub fn checked_from_env() -> bool {
+    std::env::var_os("OBJMODEL_CHECKED").is_some_and(|v| v == "1")
+}
+
+/// Runs `f` with this thread's default heap (checked when
+/// `OBJMODEL_CHECKED=1`). The CPython-name table allocates from it.
+pub fn with_default_heap<R>(f: impl FnOnce(&Heap) -> R) -> R {
+    DEFAULT_HEAP.with(f)
+}
+
+/// The generic free: returns a block from the generic allocator (any heap)
+/// to its heap. Mirrors `PyObject_Free`
+/// ([Objects/obmalloc.c](https://github.com/python/cpython/blob/v3.14.0/Objects/obmalloc.c)).
+///
+/// # Safety
+/// - `p` is null, or came from the generic allocator and was not freed
+///   since (checked mode reports a second free instead of performing it).
+pub unsafe extern "C" fn generic_free(p: *mut core::ffi::c_void) {
+    if !p.is_null() {
+        // SAFETY: first bullet.
+        unsafe { Heap::free(p.cast()) }
+    }
+}
+
+/// Frees a block from [`system_alloc`]. The system allocator is selectable
+/// per type (`tp_alloc`/`tp_free`) so benchmarks can compare both.
+///
+/// # Safety
+/// - `p` is null or came from [`system_alloc`] and was not freed since.
+pub unsafe extern "C" fn system_free(p: *mut core::ffi::c_void) {
+    if p.is_null() {
+        return;
+    }
+    let p = p.cast::<u8>();
+    // SAFETY: first bullet: the size sits in the 16 bytes before the block.
+    let size = unsafe { p.sub(ALIGN).cast::<usize>().read() };
+    // SAFETY: the block was allocated with this layout by `system_alloc`.
+    unsafe {
+        std::alloc::dealloc(
+            p.sub(ALIGN),
+            Layout::from_size_align_unchecked(size + ALIGN, ALIGN),
+        )
+    };
+}
+
+/// Allocates `size` zeroed bytes from the system allocator, with its size
+/// in a 16-byte prefix so [`system_free`] needs only the pointer.
+pub fn system_alloc(size: usize) -> Option<NonNull<u8>> {
+    let layout = Layout::from_size_align(size.checked_add(ALIGN)?, ALIGN).ok()?;
+    // SAFETY: the layout has a non-zero size.
+    let base = unsafe { std::alloc::alloc_zeroed(layout) };
+    if base.is_null() {
+        return None;
+    }
+    // SAFETY: the block has room for the prefix.
+    unsafe {
+        base.cast::<usize>().write(size);
+        NonNull::new(base.add(ALIGN))
+    }
+}
+
+/// In checked mode, whether the generic block `p` is live; `None` when its
+/// heap is unchecked.
+///
+/// # Safety
+/// - `p` came from [`Heap::alloc`] of a heap that is alive or leaked.
+pub(crate) unsafe fn block_is_live(p: *mut u8) -> Option<bool> {
+    // SAFETY: first bullet: the pool header precedes the block.
+    let inner = unsafe { &*(*pool_of(p)).heap };
+    let reg = inner.checked.as_ref()?;
+    Some(reg.borrow().live.contains_key(&(p as usize)))
+}
+
+/// The type name checked mode recorded when `p` was freed.
+///
+/// # Safety
+/// - `p` is a block freed by a checked heap that is alive or leaked.
+pub(crate) unsafe fn freed_type_name(p: *mut u8) -> Option<&'static str> {
+    // SAFETY: first bullet: the pool header precedes the block.
+    let inner = unsafe { &*(*pool_of(p)).heap };
+    let reg = inner.checked.as_ref()?;
+    let name = reg.borrow().freed.get(&(p as usize)).copied();
+    name
+}

@@ -1,0 +1,137 @@
+//! Creating objects: allocation through the type, then the header.
+
+use core::ptr::{self, NonNull};
+
+use object_header::CountWord;
+
+use crate::alloc::{self, with_default_heap, Heap};
+use crate::object::Object;
+use crate::refs::incref;
+use crate::tracer::{trace, RefTracerEvent};
+use crate::type_object::TypeObject;
+
+/// Initialises a fresh object's header: count 1, type `ty` (increfed when
+/// it is a heap type, T3), then CREATE to the tracer. Mirrors
+/// `PyObject_Init` / `_Py_NewReference`
+/// ([Objects/object.c](https://github.com/python/cpython/blob/v3.14.0/Objects/object.c)).
+///
+/// # Safety
+/// - `op` points to writable memory of at least `ty.tp_basicsize` bytes.
+/// - `ty` is a live, readied type.
+pub unsafe fn init_object(op: *mut Object, ty: *mut TypeObject) -> *mut Object {
+    // SAFETY: second bullet.
+    if unsafe { (*ty).is_heap_type() } {
+        // SAFETY: second bullet: a live heap type; this is the instance's
+        // reference to it.
+        unsafe { incref(ty.cast()) };
+    }
+    // SAFETY: first bullet.
+    unsafe {
+        op.write(Object {
+            ob_refcnt: CountWord::new(1),
+            ob_type: ty,
+        });
+        trace(op, RefTracerEvent::Create);
+    }
+    op
+}
+
+/// The instance size of `ty` with `nitems` items, or `None` on overflow or
+/// a negative count.
+///
+/// # Safety
+/// - `ty` is a live type.
+unsafe fn instance_size(ty: *mut TypeObject, nitems: isize) -> Option<usize> {
+    // SAFETY: first bullet.
+    let (basic, item) = unsafe { ((*ty).tp_basicsize, (*ty).tp_itemsize) };
+    let items = usize::try_from(nitems)
+        .ok()?
+        .checked_mul(usize::try_from(item).ok()?)?;
+    usize::try_from(basic).ok()?.checked_add(items)
+}
+
+/// Allocates a zeroed instance of `ty` with `nitems` items from `heap`,
+/// header initialised. Null when the size overflows or memory runs out.
+///
+/// # Safety
+/// - `ty` is a live, readied type whose `tp_free` is empty or
+///   [`alloc::generic_free`].
+pub unsafe fn alloc_in(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> *mut Object {
+    // SAFETY: first bullet.
+    let Some(size) = (unsafe { instance_size(ty, nitems) }) else {
+        return ptr::null_mut();
+    };
+    let Some(block) = heap.alloc(size) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: a fresh block of `size` bytes.
+    unsafe { ptr::write_bytes(block.as_ptr(), 0, size) };
+    // SAFETY: first bullet.
+    heap.register(block, unsafe { (*ty).tp_name });
+    // SAFETY: the block holds at least `tp_basicsize` bytes; first bullet.
+    unsafe { init_object(block.as_ptr().cast(), ty) }
+}
+
+/// Allocates an instance of `ty` from this thread's default heap. Mirrors
+/// `PyType_GenericAlloc`
+/// ([Objects/typeobject.c](https://github.com/python/cpython/blob/v3.14.0/Objects/typeobject.c)):
+/// zeroed payload, count 1, `ob_type` set, a heap type increfed.
+///
+/// # Safety
+/// - As [`alloc_in`].
+pub unsafe extern "C" fn generic_alloc(ty: *mut TypeObject, nitems: isize) -> *mut Object {
+    // SAFETY: first bullet.
+    with_default_heap(|heap| unsafe { alloc_in(heap, ty, nitems) })
+}
+
+/// Allocates an instance of `ty` from the system allocator (pair it with
+/// `tp_free: Some(system_free)`); for benchmarks comparing allocators.
+///
+/// # Safety
+/// - `ty` is a live, readied type whose `tp_free` is
+///   [`alloc::system_free`].
+pub unsafe extern "C" fn system_type_alloc(ty: *mut TypeObject, nitems: isize) -> *mut Object {
+    // SAFETY: first bullet.
+    let Some(size) = (unsafe { instance_size(ty, nitems) }) else {
+        return ptr::null_mut();
+    };
+    match alloc::system_alloc(size) {
+        // SAFETY: a zeroed block of `size` bytes; first bullet.
+        Some(block) => unsafe { init_object(block.as_ptr().cast(), ty) },
+        None => ptr::null_mut(),
+    }
+}
+
+/// Allocates an instance through the type's `tp_alloc` (the generic
+/// allocator when it is empty).
+///
+/// # Safety
+/// - `ty` is a live, readied type.
+pub unsafe fn alloc_object(ty: *mut TypeObject, nitems: isize) -> Option<NonNull<Object>> {
+    // SAFETY: first bullet.
+    let alloc = unsafe { (*ty).tp_alloc }.unwrap_or(generic_alloc);
+    // SAFETY: first bullet; `tp_alloc` pairs with the type's `tp_free`.
+    NonNull::new(unsafe { alloc(ty, nitems) })
+}
+
+/// Frees an instance's block through its type's `tp_free` (the generic free
+/// when empty); the usual last line of a `tp_dealloc`. For a heap type,
+/// then releases the instance's reference to its type (T3).
+///
+/// # Safety
+/// - `op`'s count reached 0 and its payload was torn down; `op` is not used
+///   again.
+pub unsafe fn free_object(op: *mut Object) {
+    // SAFETY: first bullet: the header is intact until freed.
+    let ty = unsafe { (*op).ob_type };
+    // SAFETY: T3: the type outlives its instance.
+    let free = unsafe { (*ty).tp_free }.unwrap_or(alloc::generic_free);
+    // SAFETY: first bullet.
+    unsafe { free(op.cast()) };
+    // SAFETY: T3: the instance held a reference to its heap type, released
+    // only now that the instance is gone (CPython >= 3.8).
+    if unsafe { (*ty).is_heap_type() } {
+        // SAFETY: the instance's own reference to the type.
+        unsafe { crate::refs::decref(ty.cast()) };
+    }
+}

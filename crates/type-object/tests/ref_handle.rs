@@ -1,0 +1,162 @@
+//! `Ref<T>`: the safe handle. Clone counts, drop dispatches, the payload's
+//! `Drop` runs exactly once at zero.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use type_object::{Heap, Ref, RustType};
+
+struct Tracked {
+    value: i64,
+    drops: Rc<Cell<usize>>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+static TRACKED: RustType<Tracked> = RustType::new("Tracked");
+
+fn tracked(value: i64) -> (Ref<Tracked>, Rc<Cell<usize>>) {
+    let drops = Rc::new(Cell::new(0));
+    let r = Ref::new(
+        &TRACKED,
+        Tracked {
+            value,
+            drops: drops.clone(),
+        },
+    );
+    (r, drops)
+}
+
+/// Clone increments, drop decrements, the payload drops once at zero.
+#[test]
+fn payload_drops_once_when_the_last_ref_goes() {
+    let (a, drops) = tracked(7);
+    let b = a.clone();
+    assert_eq!(a.refcnt(), 2);
+    assert!(Ref::ptr_eq(&a, &b));
+    assert_eq!(b.value, 7);
+    drop(a);
+    assert_eq!(drops.get(), 0);
+    assert_eq!(b.refcnt(), 1);
+    drop(b);
+    assert_eq!(drops.get(), 1);
+}
+
+/// `into_raw`/`from_raw` move the reference without counting.
+#[test]
+fn into_raw_and_from_raw_keep_the_count() {
+    let (a, drops) = tracked(1);
+    let raw = Ref::into_raw(a);
+    // SAFETY: `raw` came from `into_raw` of a Ref<Tracked>.
+    let back: Ref<Tracked> = unsafe { Ref::from_raw(raw) };
+    assert_eq!(back.refcnt(), 1);
+    drop(back);
+    assert_eq!(drops.get(), 1);
+}
+
+/// An immortal Ref is never freed; its payload never drops.
+#[test]
+fn immortal_ref_is_never_freed() {
+    let (a, drops) = tracked(3);
+    a.make_immortal();
+    for _ in 0..10 {
+        drop(a.clone());
+    }
+    drop(a);
+    assert_eq!(drops.get(), 0);
+}
+
+/// A VM-owned heap serves Refs; freed blocks are reused.
+#[test]
+fn refs_from_an_owned_heap_return_their_blocks() {
+    let heap = Heap::new();
+    let drops = Rc::new(Cell::new(0));
+    let first = Ref::new_in(
+        &heap,
+        &TRACKED,
+        Tracked {
+            value: 1,
+            drops: drops.clone(),
+        },
+    );
+    let addr = Ref::as_ptr(&first);
+    assert_eq!(heap.live_blocks(), 1);
+    drop(first);
+    assert_eq!(heap.live_blocks(), 0);
+    let second = Ref::new_in(
+        &heap,
+        &TRACKED,
+        Tracked {
+            value: 2,
+            drops: drops.clone(),
+        },
+    );
+    assert_eq!(Ref::as_ptr(&second), addr);
+    drop(second);
+    assert_eq!(drops.get(), 2);
+}
+
+/// Checked mode: freed blocks are poisoned and quarantined, and leaks are
+/// listed with their type names at teardown.
+#[test]
+fn checked_heap_lists_leaks_by_type_name() {
+    let heap = Heap::with_checked(true);
+    let drops = Rc::new(Cell::new(0));
+    let kept = Ref::new_in(
+        &heap,
+        &TRACKED,
+        Tracked {
+            value: 1,
+            drops: drops.clone(),
+        },
+    );
+    let gone = Ref::new_in(
+        &heap,
+        &TRACKED,
+        Tracked {
+            value: 2,
+            drops: drops.clone(),
+        },
+    );
+    let gone_addr = Ref::as_ptr(&gone) as usize;
+    drop(gone);
+    assert_eq!(heap.is_live(gone_addr as *const u8), Some(false));
+    let leaks = heap.leaks();
+    assert_eq!(leaks.len(), 1);
+    assert_eq!(leaks[0].type_name, "Tracked");
+    assert_eq!(leaks[0].addr, Ref::as_ptr(&kept) as usize);
+    drop(kept);
+    assert!(heap.leaks().is_empty());
+}
+
+/// Checked mode: a decref of a freed object is reported — type name from
+/// the registry, address, and the poisoned count — instead of freeing it
+/// twice (CAPI-10 `decref_freed_object`).
+#[test]
+fn checked_heap_reports_decref_of_a_freed_object() {
+    let heap = Heap::with_checked(true);
+    let drops = Rc::new(Cell::new(0));
+    let r = Ref::new_in(
+        &heap,
+        &TRACKED,
+        Tracked {
+            value: 1,
+            drops: drops.clone(),
+        },
+    );
+    let raw = Ref::as_ptr(&r);
+    drop(r);
+    assert_eq!(drops.get(), 1);
+    // SAFETY: the block is quarantined by the checked heap, so its memory
+    // is still owned by the heap and reads see the poison.
+    let err = unsafe { type_object::refs::try_decref(raw) }.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Tracked"), "{text}");
+    assert!(text.contains("negative ref count"), "{text}");
+    assert!(text.contains(&format!("{:#x}", raw as usize)), "{text}");
+    assert_eq!(drops.get(), 1);
+}
