@@ -85,7 +85,8 @@ pub struct Heap {
 struct HeapInner {
     bump: Bump,
     free: [Cell<*mut FreeBlock>; CLASSES],
-    fresh: [Cell<(usize, usize)>; CLASSES],
+    /// Per class: the next fresh block of the current pool and its end.
+    fresh: [Cell<(*mut u8, *mut u8)>; CLASSES],
     live: Cell<usize>,
     checked: Option<RefCell<Registry>>,
 }
@@ -124,7 +125,7 @@ impl Heap {
             inner: Box::new(HeapInner {
                 bump: Bump::new(),
                 free: Default::default(),
-                fresh: Default::default(),
+                fresh: no_fresh_blocks(),
                 live: Cell::new(0),
                 checked: checked.then(|| RefCell::new(Registry::default())),
             }),
@@ -229,9 +230,10 @@ impl HeapInner {
         }
         let (cursor, end) = self.fresh[class].get();
         let size = (class + 1) * ALIGN;
-        if cursor + size <= end {
-            self.fresh[class].set((cursor + size, end));
-            return NonNull::new(cursor as *mut u8);
+        if (end as usize).wrapping_sub(cursor as usize) >= size && !cursor.is_null() {
+            // SAFETY: `cursor + size <= end`, both in the current pool.
+            self.fresh[class].set((unsafe { cursor.add(size) }, end));
+            return NonNull::new(cursor);
         }
         self.new_pool(class)
     }
@@ -249,10 +251,12 @@ impl HeapInner {
                 size: 0,
             })
         };
-        let first = pool as usize + HEADER;
         let size = (class + 1) * ALIGN;
-        self.fresh[class].set((first + size, pool as usize + POOL_SIZE));
-        NonNull::new(first as *mut u8)
+        // SAFETY: HEADER + size and POOL_SIZE are within the pool.
+        let (first, end) = unsafe { (pool.add(HEADER), pool.add(POOL_SIZE)) };
+        // SAFETY: as above.
+        self.fresh[class].set((unsafe { first.add(size) }, end));
+        NonNull::new(first)
     }
 
     #[cold]
@@ -343,11 +347,15 @@ impl HeapInner {
         HeapInner {
             bump: Bump::new(),
             free: Default::default(),
-            fresh: Default::default(),
+            fresh: no_fresh_blocks(),
             live: Cell::new(0),
             checked: None,
         }
     }
+}
+
+fn no_fresh_blocks() -> [Cell<(*mut u8, *mut u8)>; CLASSES] {
+    core::array::from_fn(|_| Cell::new((ptr::null_mut(), ptr::null_mut())))
 }
 
 #[inline]
@@ -357,7 +365,8 @@ fn class_of(size: usize) -> usize {
 
 #[inline]
 fn pool_of(p: *mut u8) -> *const PoolHeader {
-    (p as usize & !(POOL_SIZE - 1)) as *const PoolHeader
+    // Keeps the block's provenance: the header lies in the same allocation.
+    p.map_addr(|a| a & !(POOL_SIZE - 1)).cast::<PoolHeader>()
 }
 
 fn large_layout(size: usize) -> Option<Layout> {
