@@ -43,6 +43,8 @@ pub mod prelude;
 /// The guide: one chapter per concept, each mapped to CPython. The examples
 /// in each chapter run as doc tests.
 pub mod guide {
+    #[doc = include_str!("../README.md")]
+    pub mod readme {}
     #[doc = include_str!("../docs/count-word.md")]
     pub mod count_word {}
     #[doc = include_str!("../docs/immortality.md")]

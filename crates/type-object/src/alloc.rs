@@ -334,13 +334,27 @@ impl Drop for Heap {
             return; // the Bump frees every pool
         }
         if self.inner.live.get() != 0 {
-            // Live blocks may still be referenced: keep their memory and the
-            // heap state their pool headers point to.
+            // Live blocks (immortals, leaks) may still be referenced: keep
+            // their memory and the heap state their pool headers point to,
+            // parked where it stays reachable for the rest of the process.
             let inner = core::mem::replace(&mut self.inner, Box::new(HeapInner::empty()));
-            Box::leak(inner);
+            PARKED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(ParkedHeap(inner));
         }
     }
 }
+
+/// A heap dropped while blocks were still live: owned here, never touched
+/// again, so the blocks' memory and pool headers stay valid.
+struct ParkedHeap(#[allow(dead_code)] Box<HeapInner>);
+
+// SAFETY: a parked heap is only owned by the list, never read or written
+// through it; the objects in it belong to the thread that allocated them.
+unsafe impl Send for ParkedHeap {}
+
+static PARKED: std::sync::Mutex<Vec<ParkedHeap>> = std::sync::Mutex::new(Vec::new());
 
 impl HeapInner {
     fn empty() -> HeapInner {

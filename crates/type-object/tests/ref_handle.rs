@@ -122,9 +122,9 @@ fn checked_heap_lists_leaks_by_type_name() {
             drops: drops.clone(),
         },
     );
-    let gone_addr = Ref::as_ptr(&gone) as usize;
+    let gone_ptr = Ref::as_ptr(&gone).cast::<u8>();
     drop(gone);
-    assert_eq!(heap.is_live(gone_addr as *const u8), Some(false));
+    assert_eq!(heap.is_live(gone_ptr), Some(false));
     let leaks = heap.leaks();
     assert_eq!(leaks.len(), 1);
     assert_eq!(leaks[0].type_name, "Tracked");
