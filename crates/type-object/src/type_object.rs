@@ -125,19 +125,10 @@ unsafe impl Sync for TypeObject {}
 
 /// The metatype: the type of every type object. Mirrors `PyType_Type`.
 pub static TYPE_TYPE: TypeObject = TypeObject {
-    ob_base: Object::new_static(addr_of!(TYPE_TYPE)),
     tp_name: "type",
     tp_basicsize: core::mem::size_of::<TypeObject>() as isize,
-    tp_itemsize: 0,
-    tp_flags: TPFLAGS_DEFAULT,
     tp_dealloc: Some(heap_type_dealloc),
-    tp_alloc: None,
-    tp_free: None,
-    tp_traverse: None,
-    tp_clear: None,
-    tp_finalize: None,
-    tp_del: None,
-    tp_state: TypeState::NEW,
+    ..TypeObject::DEFAULT
 };
 
 impl TypeObject {
