@@ -52,12 +52,21 @@ unsafe fn dispatch(op: *mut Object) {
         }
         return;
     }
+    // SAFETY: first bullet.
+    unsafe { destroy(op) }
+}
+
+/// Reports DESTROY to the tracer, then calls the type's `tp_dealloc`.
+///
+/// # Safety
+/// - As [`dealloc`].
+#[inline]
+unsafe fn destroy(op: *mut Object) {
     // SAFETY: first bullet: the object is still whole.
     unsafe { trace(op, RefTracerEvent::Destroy) };
     // SAFETY: T3: the type outlives its instances; T4: a readied type has a
-    // `tp_dealloc` (its absence is reported by `ready`, and by `missing`).
-    let dealloc = unsafe { (*(*op).ob_type).tp_dealloc };
-    match dealloc {
+    // `tp_dealloc` (its absence is reported by `ready`, and here).
+    match unsafe { (*(*op).ob_type).tp_dealloc } {
         // SAFETY: first bullet is `tp_dealloc`'s precondition.
         Some(f) => unsafe { f(op) },
         // SAFETY: first bullet.
@@ -100,14 +109,7 @@ unsafe fn dispatch_checked(op: *mut Object) -> Result<(), ObjectError> {
     // SAFETY: first bullet.
     let generic = unsafe { (*(*op).ob_type).tp_free.is_none() };
     // SAFETY: first bullet.
-    unsafe { trace(op, RefTracerEvent::Destroy) };
-    // SAFETY: first bullet; T3.
-    match unsafe { (*(*op).ob_type).tp_dealloc } {
-        // SAFETY: first bullet.
-        Some(f) => unsafe { f(op) },
-        // SAFETY: first bullet.
-        None => unsafe { missing_dealloc(op) },
-    }
+    unsafe { destroy(op) };
     if generic {
         // SAFETY: a generic block's pool header outlives the block
         // (quarantine keeps freed blocks of a checked heap allocated).
