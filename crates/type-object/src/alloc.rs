@@ -119,7 +119,7 @@ impl Heap {
     /// blocks are registered with their type names.
     pub fn with_checked(checked: bool) -> Heap {
         if checked {
-            crate::dealloc::checked_heap_created();
+            crate::thread_state::with(|s| s.checked_heaps.set(s.checked_heaps.get() + 1));
         }
         Heap {
             inner: Box::new(HeapInner {
@@ -158,11 +158,10 @@ impl Heap {
 
     /// Records `type_name` for the block at `p` in checked mode (for leak
     /// and double-free reports); no effect otherwise.
+    #[inline]
     pub fn register(&self, p: NonNull<u8>, type_name: &'static str) {
         if let Some(reg) = &self.inner.checked {
-            let mut reg = reg.borrow_mut();
-            reg.freed.remove(&(p.as_ptr() as usize));
-            reg.live.insert(p.as_ptr() as usize, type_name);
+            register_checked(reg, p, type_name);
         }
     }
 
@@ -216,6 +215,14 @@ impl Heap {
         let reg = self.inner.checked.as_ref()?;
         Some(reg.borrow().live.contains_key(&(p as usize)))
     }
+}
+
+#[cold]
+#[inline(never)]
+fn register_checked(reg: &RefCell<Registry>, p: NonNull<u8>, type_name: &'static str) {
+    let mut reg = reg.borrow_mut();
+    reg.freed.remove(&(p.as_ptr() as usize));
+    reg.live.insert(p.as_ptr() as usize, type_name);
 }
 
 impl HeapInner {
@@ -397,7 +404,17 @@ unsafe fn free_large(p: *mut u8, size: usize) {
 }
 
 thread_local! {
-    static DEFAULT_HEAP: Heap = Heap::with_checked(checked_from_env());
+    static DEFAULT_HEAP: DefaultHeap = DefaultHeap(Heap::with_checked(checked_from_env()));
+}
+
+/// The owner of a thread's default heap; its destructor (at thread exit)
+/// clears the pointer the thread state caches.
+struct DefaultHeap(Heap);
+
+impl Drop for DefaultHeap {
+    fn drop(&mut self) {
+        crate::thread_state::with(|s| s.default_heap.set(ptr::null()));
+    }
 }
 
 /// Whether `OBJMODEL_CHECKED=1` asks for checked mode.
@@ -407,8 +424,28 @@ pub fn checked_from_env() -> bool {
 
 /// Runs `f` with this thread's default heap (checked when
 /// `OBJMODEL_CHECKED=1`). The CPython-name table allocates from it.
+///
+/// # Panics
+/// When called from a thread-local destructor after the default heap was
+/// torn down.
+#[inline]
 pub fn with_default_heap<R>(f: impl FnOnce(&Heap) -> R) -> R {
-    DEFAULT_HEAP.with(f)
+    let cached = crate::thread_state::with(|s| s.default_heap.get());
+    if cached.is_null() {
+        return with_default_heap_slow(f);
+    }
+    // SAFETY: the pointer is set only while `DEFAULT_HEAP` is alive (its
+    // destructor clears it), and the heap is only used by this thread.
+    f(unsafe { &*cached })
+}
+
+#[cold]
+#[inline(never)]
+fn with_default_heap_slow<R>(f: impl FnOnce(&Heap) -> R) -> R {
+    DEFAULT_HEAP.with(|h| {
+        crate::thread_state::with(|s| s.default_heap.set(&h.0));
+        f(&h.0)
+    })
 }
 
 /// The generic free: returns a block from the generic allocator (any heap)

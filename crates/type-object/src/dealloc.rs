@@ -1,69 +1,62 @@
 //! What happens at zero: dispatch to the type's `tp_dealloc`, through the
 //! trashcan, with checked mode's extra tests.
 
-use core::cell::Cell;
-
 use crate::alloc;
 use crate::error::ObjectError;
 use crate::object::Object;
+use crate::thread_state::{self, ThreadState};
 use crate::tracer::{trace, RefTracerEvent};
-use crate::trashcan::TRASHCAN;
-
-thread_local! {
-    /// How many checked heaps exist on this thread; dealloc takes the
-    /// checked path only while it is non-zero.
-    static CHECKED_HEAPS: Cell<usize> = const { Cell::new(0) };
-}
-
-pub(crate) fn checked_heap_created() {
-    CHECKED_HEAPS.with(|c| c.set(c.get() + 1));
-}
-
-#[inline]
-fn checked_active() -> bool {
-    CHECKED_HEAPS.with(Cell::get) != 0
-}
 
 /// Deallocates an object whose count reached zero: reports DESTROY to the
 /// tracer and calls its type's `tp_dealloc`, deferring through the trashcan
 /// when deallocs nest deeply. Mirrors `_Py_Dealloc`
 /// ([Objects/object.c](https://github.com/python/cpython/blob/v3.14.0/Objects/object.c)).
 ///
-/// Out of line (every mortal object ends here) but not cold.
+/// Out of line (every mortal object ends here) but not cold. One
+/// thread-local access serves the trashcan, the tracer and the checked
+/// flag.
 ///
 /// # Safety
 /// - `op` is a live object whose count just reached 0; nothing else will
 ///   deallocate it.
 #[inline(never)]
 pub unsafe fn dealloc(op: *mut Object) {
-    // SAFETY: first bullet; the trashcan calls `dispatch` once per object.
-    TRASHCAN.with(|t| unsafe { t.run(op, dispatch) })
+    thread_state::with(|s| {
+        // SAFETY: first bullet; the trashcan calls the closure once per
+        // object whose count reached 0, and each such object is whole.
+        unsafe { s.trashcan.run(op, |op| dispatch(s, op)) }
+    })
 }
 
-/// One object's teardown: tracer, then `tp_dealloc`.
+/// One object's teardown: tracer, then `tp_dealloc` (checked mode's
+/// variant when a checked heap exists on this thread).
 ///
 /// # Safety
 /// - As [`dealloc`].
-unsafe fn dispatch(op: *mut Object) {
-    if checked_active() {
+#[inline(always)]
+unsafe fn dispatch(s: &ThreadState, op: *mut Object) {
+    if s.checked_heaps.get() != 0 {
         // SAFETY: first bullet.
         if let Err(err) = unsafe { dispatch_checked(op) } {
             panic!("{err}");
         }
         return;
     }
+    if let Some((f, data)) = s.tracer.get() {
+        // SAFETY: the tracer receives a whole object (first bullet) and
+        // its own data pointer.
+        unsafe { f(op, RefTracerEvent::Destroy, data) };
+    }
     // SAFETY: first bullet.
-    unsafe { destroy(op) }
+    unsafe { call_tp_dealloc(op) }
 }
 
-/// Reports DESTROY to the tracer, then calls the type's `tp_dealloc`.
+/// Calls the type's `tp_dealloc`.
 ///
 /// # Safety
 /// - As [`dealloc`].
-#[inline]
-unsafe fn destroy(op: *mut Object) {
-    // SAFETY: first bullet: the object is still whole.
-    unsafe { trace(op, RefTracerEvent::Destroy) };
+#[inline(always)]
+unsafe fn call_tp_dealloc(op: *mut Object) {
     // SAFETY: T3: the type outlives its instances; T4: a readied type has a
     // `tp_dealloc` (its absence is reported by `ready`, and here).
     match unsafe { (*(*op).ob_type).tp_dealloc } {
@@ -108,8 +101,10 @@ unsafe fn dispatch_checked(op: *mut Object) -> Result<(), ObjectError> {
     }
     // SAFETY: first bullet.
     let generic = unsafe { (*(*op).ob_type).tp_free.is_none() };
+    // SAFETY: first bullet: the object is still whole.
+    unsafe { trace(op, RefTracerEvent::Destroy) };
     // SAFETY: first bullet.
-    unsafe { destroy(op) };
+    unsafe { call_tp_dealloc(op) };
     if generic {
         // SAFETY: a generic block's pool header outlives the block
         // (quarantine keeps freed blocks of a checked heap allocated).

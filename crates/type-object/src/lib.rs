@@ -43,6 +43,7 @@ pub mod error;
 pub mod handle;
 pub mod object;
 pub mod refs;
+mod thread_state;
 pub mod tracer;
 pub mod trashcan;
 pub mod type_object;

@@ -5,10 +5,10 @@
 //! objmodel keeps one tracer per thread (CPython: one per runtime), so
 //! parallel test threads do not see each other's events.
 
-use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 
 use crate::object::Object;
+use crate::thread_state;
 
 /// What happened to the traced object. Mirrors `PyRefTracerEvent`.
 #[repr(C)]
@@ -25,18 +25,14 @@ pub enum RefTracerEvent {
 /// as CPython ignores it.
 pub type RefTracer = unsafe extern "C" fn(*mut Object, RefTracerEvent, *mut c_void) -> c_int;
 
-thread_local! {
-    static TRACER: Cell<Option<(RefTracer, *mut c_void)>> = const { Cell::new(None) };
-}
-
 /// Installs (or with `None` removes) this thread's tracer.
 pub fn set_tracer(tracer: Option<RefTracer>, data: *mut c_void) {
-    TRACER.with(|t| t.set(tracer.map(|f| (f, data))));
+    thread_state::with(|s| s.tracer.set(tracer.map(|f| (f, data))));
 }
 
 /// This thread's tracer and its data pointer.
 pub fn tracer() -> Option<(RefTracer, *mut c_void)> {
-    TRACER.with(Cell::get)
+    thread_state::with(|s| s.tracer.get())
 }
 
 /// Reports `event` for `op` to this thread's tracer, if any.

@@ -37,17 +37,16 @@ const HEADROOM_MEASURABLE: bool = !cfg!(miri);
 pub(crate) struct Trashcan {
     depth: Cell<u32>,
     outer_sp: Cell<usize>,
-    deferred: UnsafeCell<Vec<*mut Object>>,
+    /// How many objects wait on [`DELETE_LATER`]; read on every outermost
+    /// dealloc, so it lives here rather than behind the list's
+    /// thread-local.
+    deferred: Cell<usize>,
 }
 
 thread_local! {
-    pub(crate) static TRASHCAN: Trashcan = const {
-        Trashcan {
-            depth: Cell::new(0),
-            outer_sp: Cell::new(0),
-            deferred: UnsafeCell::new(Vec::new()),
-        }
-    };
+    /// Deposited objects, drained last in, first out. Only the cold paths
+    /// touch it.
+    static DELETE_LATER: UnsafeCell<Vec<*mut Object>> = const { UnsafeCell::new(Vec::new()) };
 }
 
 /// The approximate stack pointer: the address of a local.
@@ -58,13 +57,23 @@ fn stack_pointer() -> usize {
 }
 
 impl Trashcan {
-    /// Runs `dealloc(op)` with bounded nesting.
+    pub(crate) const fn new() -> Trashcan {
+        Trashcan {
+            depth: Cell::new(0),
+            outer_sp: Cell::new(0),
+            deferred: Cell::new(0),
+        }
+    }
+
+    /// Runs `dealloc(op)` with bounded nesting; `dealloc` may run later, for
+    /// this or for deposited objects, from an outer call.
     ///
     /// # Safety
-    /// - `op`'s count reached 0 and `dealloc` may be called on it exactly
-    ///   once.
-    #[inline]
-    pub(crate) unsafe fn run(&self, op: *mut Object, dealloc: unsafe fn(*mut Object)) {
+    /// - `op`'s count reached 0 and nothing else will deallocate it.
+    /// - `dealloc` is sound to call exactly once on each object whose count
+    ///   reached 0 (this one and every one deposited earlier).
+    #[inline(always)]
+    pub(crate) unsafe fn run(&self, op: *mut Object, dealloc: impl Fn(*mut Object)) {
         let depth = self.depth.get();
         if depth == 0 {
             self.outer_sp.set(stack_pointer());
@@ -75,13 +84,12 @@ impl Trashcan {
             return;
         }
         self.depth.set(depth + 1);
-        // SAFETY: first bullet.
-        unsafe { dealloc(op) };
+        dealloc(op);
         self.depth.set(depth);
-        if depth == 0 {
+        if depth == 0 && self.deferred.get() != 0 {
             // SAFETY: every deposited object reached 0 and is deallocated
             // exactly once, popped before its dealloc runs.
-            unsafe { self.drain(dealloc) };
+            unsafe { self.drain(&dealloc) };
         }
     }
 
@@ -90,20 +98,23 @@ impl Trashcan {
     fn deposit(&self, op: *mut Object) {
         // SAFETY: the list is only touched by this thread, and never while
         // a reference into it is held (push and pop are whole operations).
-        unsafe { (*self.deferred.get()).push(op) };
+        DELETE_LATER.with(|l| unsafe { (*l.get()).push(op) });
+        self.deferred.set(self.deferred.get() + 1);
     }
 
     /// # Safety
-    /// - Every object on the list reached 0 and awaits its one dealloc.
+    /// - Every object on the list reached 0 and awaits its one dealloc,
+    ///   which `dealloc` performs soundly.
     #[cold]
     #[inline(never)]
-    unsafe fn drain(&self, dealloc: unsafe fn(*mut Object)) {
+    unsafe fn drain(&self, dealloc: &dyn Fn(*mut Object)) {
         // SAFETY: as in `deposit`: the pop is a whole operation.
-        while let Some(op) = unsafe { (*self.deferred.get()).pop() } {
+        while let Some(op) = DELETE_LATER.with(|l| unsafe { (*l.get()).pop() }) {
+            self.deferred.set(self.deferred.get() - 1);
             self.outer_sp.set(stack_pointer());
             self.depth.set(1);
-            // SAFETY: first bullet; popped, so it runs once.
-            unsafe { dealloc(op) };
+            // Popped first, so it runs once (second bullet of `run`).
+            dealloc(op);
             self.depth.set(0);
         }
     }
@@ -112,7 +123,5 @@ impl Trashcan {
 /// How many deallocs are waiting on this thread's trashcan (for tests and
 /// statistics).
 pub fn deferred_len() -> usize {
-    // SAFETY: a read of this thread's list with no reference held across
-    // other calls.
-    TRASHCAN.with(|t| unsafe { (*t.deferred.get()).len() })
+    crate::thread_state::with(|s| s.trashcan.deferred.get())
 }

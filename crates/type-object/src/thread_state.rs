@@ -1,0 +1,54 @@
+//! Per-thread runtime state, kept in one place so the dealloc path reaches
+//! all of it with a single thread-local access. A small counterpart of
+//! CPython's `PyThreadState`
+//! ([Include/cpython/pystate.h](https://github.com/python/cpython/blob/v3.14.0/Include/cpython/pystate.h)),
+//! which likewise holds the trashcan's state per thread.
+//!
+//! The struct has no destructor and a `const` initialiser, so the compiler
+//! accesses it as a plain `#[thread_local]` slot: no lazy-initialisation
+//! test, no destructor registration on the hot path.
+
+use core::cell::Cell;
+use core::ffi::c_void;
+
+use crate::alloc::Heap;
+use crate::tracer::RefTracer;
+use crate::trashcan::Trashcan;
+
+pub(crate) struct ThreadState {
+    /// The trashcan's nesting depth, stack mark and deferral count.
+    pub(crate) trashcan: Trashcan,
+    /// The installed ref tracer and its data pointer.
+    pub(crate) tracer: Cell<Option<(RefTracer, *mut c_void)>>,
+    /// How many checked heaps were created on this thread; dealloc takes
+    /// the checked path only while it is non-zero.
+    pub(crate) checked_heaps: Cell<u32>,
+    /// This thread's default heap once created (owned by a thread-local
+    /// with a destructor, which clears this pointer when it runs).
+    pub(crate) default_heap: Cell<*const Heap>,
+}
+
+thread_local! {
+    pub(crate) static STATE: ThreadState = const {
+        ThreadState {
+            trashcan: Trashcan::new(),
+            tracer: Cell::new(None),
+            checked_heaps: Cell::new(0),
+            default_heap: Cell::new(core::ptr::null()),
+        }
+    };
+}
+
+/// Runs `f` with this thread's state.
+#[inline(always)]
+pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> R {
+    // Taking the address in a tiny closure lets `LocalKey::with` inline;
+    // the dealloc path would otherwise pay a call and a frame per nesting
+    // level inside it.
+    let state: *const ThreadState = STATE.with(|s| s as *const ThreadState);
+    // SAFETY: a thread-local without destructor stays valid for as long as
+    // its thread runs, and this reference does not leave the thread.
+    f(unsafe { &*state })
+}
+
+const _: () = assert!(!core::mem::needs_drop::<ThreadState>());
