@@ -107,5 +107,44 @@ fn pair(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pair);
+/// An object whose type never deallocates in this bench (its count stays
+/// above zero).
+static PLAIN: RustType<u64> = RustType::new("Plain");
+
+/// Checked mode off must cost nothing on the incref/decref pair: the
+/// CPython-name table's `Py_INCREF`/`Py_DECREF` on a real object (their
+/// decrement keeps the checked error path, out of line) against the bare
+/// count word with no checked-mode code at all. Target: <= 1.02x.
+fn checked_off(c: &mut Criterion) {
+    use objmodel::cpython::{PyObject, Py_DECREF, Py_INCREF};
+
+    let mut g = c.benchmark_group("refcount/checked-off");
+    g.throughput(Throughput::Elements(1));
+
+    let word = CountWord::new(1);
+    g.bench_function("baseline/CountWord", |b| {
+        b.iter(|| {
+            black_box(&word).incref();
+            if black_box(&word).decref() == Ok(Released::Last) {
+                dealloc_stub();
+            }
+        })
+    });
+
+    let obj = Ref::new(&PLAIN, 0);
+    let op: *mut PyObject = Ref::as_ptr(&obj).cast();
+    g.bench_function("objmodel/Py_INCREF+Py_DECREF", |b| {
+        b.iter(|| {
+            // SAFETY: `obj` keeps the object alive with count >= 1, so the
+            // decrement never reaches zero.
+            unsafe {
+                Py_INCREF(black_box(op));
+                Py_DECREF(black_box(op));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pair, checked_off);
 criterion_main!(benches);

@@ -32,9 +32,11 @@
 //! ```
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
+mod debug;
 mod object;
 mod refcount;
 
+pub use debug::*;
 pub use object::*;
 pub use refcount::*;
 

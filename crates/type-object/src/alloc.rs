@@ -25,6 +25,7 @@ use bumpalo::Bump;
 use hashbrown::HashMap;
 
 use crate::error::ObjectError;
+use crate::object::Object;
 
 /// The size and alignment of a pool.
 pub const POOL_SIZE: usize = 16 * 1024;
@@ -91,21 +92,34 @@ struct HeapInner {
     checked: Option<RefCell<Registry>>,
 }
 
-/// Checked mode's bookkeeping: live blocks with their type names, and the
-/// type name of each freed block (which stays quarantined, never reused).
+/// Checked mode's bookkeeping: live objects with their type names (the
+/// analogue of CPython's `Py_TRACE_REFS` list), and the type name of each
+/// freed block (which stays quarantined, never reused).
 #[derive(Default)]
 struct Registry {
-    live: HashMap<usize, &'static str>,
+    live: HashMap<usize, (NonNull<Object>, &'static str)>,
     freed: HashMap<usize, &'static str>,
 }
 
-/// A block still live when its heap was torn down.
+/// An object still live in a checked heap: what [`Heap::leaks`] lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leak {
     /// The type name recorded at allocation.
     pub type_name: &'static str,
-    /// The block's address.
+    /// The object's address.
     pub addr: usize,
+    /// Its count when listed (`Py_REFCNT`).
+    pub refcnt: isize,
+}
+
+impl core::fmt::Display for Leak {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "`{}` object at {:#x} (refcount {})",
+            self.type_name, self.addr, self.refcnt
+        )
+    }
 }
 
 impl Heap {
@@ -156,10 +170,15 @@ impl Heap {
         Some(block)
     }
 
-    /// Records `type_name` for the block at `p` in checked mode (for leak
-    /// and double-free reports); no effect otherwise.
+    /// Records the object at `p` with its type name in checked mode (for
+    /// leak, double-free and reftotal reports); no effect otherwise.
+    ///
+    /// # Safety
+    /// - `p` is a block of this heap whose object header is written before
+    ///   any other call on this heap, and stays written until the block is
+    ///   freed.
     #[inline]
-    pub fn register(&self, p: NonNull<u8>, type_name: &'static str) {
+    pub unsafe fn register(&self, p: NonNull<u8>, type_name: &'static str) {
         if let Some(reg) = &self.inner.checked {
             register_checked(reg, p, type_name);
         }
@@ -194,8 +213,8 @@ impl Heap {
         }
     }
 
-    /// In checked mode, the live blocks and their type names; empty
-    /// otherwise.
+    /// In checked mode, the live objects with type name, address and count,
+    /// by address; empty otherwise. At teardown these are the leaks.
     pub fn leaks(&self) -> Vec<Leak> {
         let Some(reg) = &self.inner.checked else {
             return Vec::new();
@@ -204,10 +223,41 @@ impl Heap {
             .borrow()
             .live
             .iter()
-            .map(|(&addr, &type_name)| Leak { type_name, addr })
+            .map(|(&addr, &(op, type_name))| Leak {
+                type_name,
+                addr,
+                // SAFETY: a registered block holds a written header until
+                // it is freed, and freeing unregisters it (`register`).
+                refcnt: unsafe { op.as_ref() }.ob_refcnt.refcnt(),
+            })
             .collect();
         leaks.sort_by_key(|l| l.addr);
         leaks
+    }
+
+    /// In checked mode, the references held to this heap's live objects:
+    /// the sum of their counts, immortal objects left out as CPython
+    /// leaves them out since 3.12. `None` when the heap is unchecked.
+    /// Mirrors `_Py_GetRefTotal` / `sys.gettotalrefcount()` of a debug
+    /// build, computed from the live registry rather than kept on every
+    /// increment, so unchecked heaps pay nothing.
+    pub fn ref_total(&self) -> Option<isize> {
+        let reg = self.inner.checked.as_ref()?;
+        let total = reg
+            .borrow()
+            .live
+            .values()
+            .map(|&(op, _)| {
+                // SAFETY: as in `leaks`.
+                let word = &unsafe { op.as_ref() }.ob_refcnt;
+                if word.is_immortal() {
+                    0
+                } else {
+                    word.refcnt()
+                }
+            })
+            .sum();
+        Some(total)
     }
 
     /// In checked mode, whether `p` is a registered live block.
@@ -222,7 +272,7 @@ impl Heap {
 fn register_checked(reg: &RefCell<Registry>, p: NonNull<u8>, type_name: &'static str) {
     let mut reg = reg.borrow_mut();
     reg.freed.remove(&(p.as_ptr() as usize));
-    reg.live.insert(p.as_ptr() as usize, type_name);
+    reg.live.insert(p.as_ptr() as usize, (p.cast(), type_name));
 }
 
 impl HeapInner {
@@ -311,7 +361,7 @@ impl HeapInner {
     ) -> Result<(), ObjectError> {
         let mut reg = reg.borrow_mut();
         let addr = p as usize;
-        let Some(type_name) = reg.live.remove(&addr) else {
+        let Some((_, type_name)) = reg.live.remove(&addr) else {
             let type_name = reg.freed.get(&addr).copied().unwrap_or("<unknown>");
             return Err(ObjectError::NotLive { type_name, addr });
         };
@@ -339,6 +389,18 @@ impl Drop for Heap {
     fn drop(&mut self) {
         if self.inner.live.get() == 0 && self.inner.checked.is_none() {
             return; // the Bump frees every pool
+        }
+        let leaks = self.leaks();
+        if !leaks.is_empty() {
+            // Checked mode's teardown report, as a debug CPython prints its
+            // leftover references at exit.
+            eprintln!(
+                "objmodel: checked heap torn down with {} live objects:",
+                leaks.len()
+            );
+            for leak in &leaks {
+                eprintln!("  {leak}");
+            }
         }
         if self.inner.live.get() != 0 {
             // Live blocks (immortals, leaks) may still be referenced: keep

@@ -66,10 +66,11 @@ pub unsafe fn alloc_in(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> *mut 
     };
     // SAFETY: a fresh heap block of `size` bytes rounded up to its class.
     unsafe { zero(block.as_ptr(), size) };
-    // SAFETY: first bullet.
-    heap.register(block, unsafe { (*ty).tp_name });
     // SAFETY: the block holds at least `tp_basicsize` bytes; first bullet.
-    unsafe { init_object(block.as_ptr().cast(), ty) }
+    let op = unsafe { init_object(block.as_ptr().cast(), ty) };
+    // SAFETY: the header is written; it stays so until the block is freed.
+    unsafe { heap.register(block, (*ty).tp_name) };
+    op
 }
 
 /// Zeroes `size` bytes at `p`. The common object sizes get inline stores

@@ -129,6 +129,12 @@ fn checked_heap_lists_leaks_by_type_name() {
     assert_eq!(leaks.len(), 1);
     assert_eq!(leaks[0].type_name, "Tracked");
     assert_eq!(leaks[0].addr, Ref::as_ptr(&kept) as usize);
+    assert_eq!(leaks[0].refcnt, 1);
+    let text = leaks[0].to_string();
+    assert!(
+        text.contains("`Tracked` object at 0x") && text.contains("(refcount 1)"),
+        "{text}"
+    );
     drop(kept);
     assert!(heap.leaks().is_empty());
 }
@@ -159,4 +165,41 @@ fn checked_heap_reports_decref_of_a_freed_object() {
     assert!(text.contains("negative ref count"), "{text}");
     assert!(text.contains(&format!("{:#x}", raw as usize)), "{text}");
     assert_eq!(drops.get(), 1);
+}
+
+/// Checked mode's reftotal (`sys.gettotalrefcount()` of a debug build): the
+/// references held to live mortal objects; it moves by one with each
+/// incref and decref, and returns to its start when everything is freed.
+#[test]
+fn checked_heap_ref_total_follows_every_reference() {
+    let heap = Heap::with_checked(true);
+    assert_eq!(heap.ref_total(), Some(0));
+    let drops = Rc::new(Cell::new(0));
+    let new = |value| {
+        Ref::new_in(
+            &heap,
+            &TRACKED,
+            Tracked {
+                value,
+                drops: drops.clone(),
+            },
+        )
+    };
+    let a = new(1);
+    let b = new(2);
+    assert_eq!(heap.ref_total(), Some(2));
+    let a2 = a.clone();
+    let a3 = a.clone();
+    assert_eq!(heap.ref_total(), Some(4));
+    drop(a2);
+    assert_eq!(heap.ref_total(), Some(3));
+    // An immortal's references are not counted (CPython >= 3.12).
+    let c = new(3);
+    c.make_immortal();
+    assert_eq!(heap.ref_total(), Some(3));
+    drop((a, a3, b));
+    assert_eq!(heap.ref_total(), Some(0));
+    assert_eq!(drops.get(), 2);
+    drop(c);
+    assert_eq!(Heap::new().ref_total(), None);
 }
