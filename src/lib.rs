@@ -61,7 +61,7 @@ pub use object_header as header;
 /// trashcan, allocation and `Ref<T>`.
 pub use type_object as types;
 
-pub use type_object::{Heap, Object, ObjectError, Ref, RustType, TypeObject};
+pub use type_object::{Heap, HeapType, Object, ObjectError, Ref, RustType, TypeObject};
 
 pub use object_header::{
     AtomicRefcounter, CountError, CountWord, RefCount, RefcountError, RefcountedValue, Refcounter,

@@ -5,4 +5,4 @@ pub use object_header::{
     Released,
 };
 
-pub use type_object::{Heap, Object, ObjectError, Ref, RustType, TypeObject};
+pub use type_object::{Heap, HeapType, Object, ObjectError, Ref, RustType, TypeObject};

@@ -136,8 +136,17 @@ impl<T> Ref<T> {
                 .ready()
                 .expect("a RustType always has a dealloc and a valid size");
         }
-        // SAFETY: a readied static type with the generic allocator.
-        let op = unsafe { alloc_in(heap, ty.as_ptr(), 0) };
+        // SAFETY: a readied static type made for payload `T`.
+        unsafe { Ref::alloc(heap, ty.as_ptr(), value) }
+    }
+
+    /// # Safety
+    /// - `ty` is a live, readied type whose instances are `Instance<T>`
+    ///   with the generic allocator (a [`RustType<T>`] or a
+    ///   [`HeapType<T>`]).
+    unsafe fn alloc(heap: &Heap, ty: *mut TypeObject, value: T) -> Ref<T> {
+        // SAFETY: first bullet.
+        let op = unsafe { alloc_in(heap, ty, 0) };
         let Some(op) = NonNull::new(op.cast::<Instance<T>>()) else {
             std::alloc::handle_alloc_error(core::alloc::Layout::new::<Instance<T>>())
         };
@@ -167,7 +176,8 @@ impl<T> Ref<T> {
     /// Takes ownership of one reference to `op`.
     ///
     /// # Safety
-    /// - `op` is an object of a [`RustType<T>`] (same `T`), e.g. from
+    /// - `op` is an object of a [`RustType<T>`] or [`HeapType<T>`] (same
+    ///   `T`), e.g. from
     ///   [`Ref::into_raw`].
     /// - The caller owns one reference to it and gives it to the handle.
     #[inline]
@@ -244,6 +254,114 @@ impl<T: fmt::Debug> fmt::Debug for Ref<T> {
             .field("addr", &self.ptr)
             .field("refcnt", &self.refcnt())
             .field("value", &**self)
+            .finish()
+    }
+}
+
+/// An owning handle to a heap type for Rust payload `T`: a type created at
+/// run time, as a VM creates a class. It is itself a counted object (its
+/// type is `TYPE_TYPE`): this handle holds one reference, each instance
+/// holds another, and the type is freed when the last of them goes — the
+/// rule CPython follows since 3.8 (`Py_TPFLAGS_HEAPTYPE`,
+/// [Objects/typeobject.c](https://github.com/python/cpython/blob/v3.14.0/Objects/typeobject.c)).
+///
+/// # Examples
+/// ```
+/// use type_object::handle::HeapType;
+///
+/// struct Point { x: i64, y: i64 }
+///
+/// let class = HeapType::<Point>::new("Point");
+/// let p = class.instantiate(Point { x: 1, y: 2 });
+/// assert_eq!(p.x + p.y, 3);
+/// // The handle and the instance each hold the type.
+/// assert_eq!(class.refcnt(), 2);
+/// drop(class);
+/// // The instance keeps its type alive; dropping it frees both.
+/// assert_eq!(p.y, 2);
+/// drop(p);
+/// ```
+pub struct HeapType<T> {
+    ty: NonNull<TypeObject>,
+    _payload: PhantomData<(fn() -> T, *const TypeObject)>,
+}
+
+impl<T> HeapType<T> {
+    /// Creates a heap type named `name` whose instances hold a `T` (their
+    /// dealloc runs `T`'s `Drop`). A name built at run time can be given as
+    /// `Box::leak(name.into_boxed_str())`.
+    ///
+    /// # Panics
+    /// When `T` needs more than 16-byte alignment.
+    pub fn new(name: &'static str) -> HeapType<T> {
+        let ty = TypeObject::new_heap(RustType::<T>::new(name).ty)
+            .expect("a RustType template always has a dealloc and a valid size");
+        HeapType {
+            // SAFETY: `new_heap` returns a boxed, non-null type.
+            ty: unsafe { NonNull::new_unchecked(ty) },
+            _payload: PhantomData,
+        }
+    }
+
+    /// Allocates an instance holding `value` from this thread's default
+    /// heap; the instance holds a reference to this type.
+    ///
+    /// # Panics
+    /// When memory runs out.
+    pub fn instantiate(&self, value: T) -> Ref<T> {
+        crate::alloc::with_default_heap(|heap| self.instantiate_in(heap, value))
+    }
+
+    /// Allocates an instance holding `value` from `heap`.
+    ///
+    /// # Panics
+    /// When memory runs out.
+    pub fn instantiate_in(&self, heap: &Heap, value: T) -> Ref<T> {
+        // SAFETY: the handle keeps the readied heap type alive; it was
+        // made from `RustType<T>`, so its instances are `Instance<T>`.
+        unsafe { Ref::alloc(heap, self.as_ptr(), value) }
+    }
+
+    /// The type object as the raw pointer the CPython-name table takes
+    /// (borrowed: no count moves).
+    pub fn as_ptr(&self) -> *mut TypeObject {
+        self.ty.as_ptr()
+    }
+
+    /// The type's count: this handle, its clones and its live instances.
+    pub fn refcnt(&self) -> isize {
+        // SAFETY: the handle keeps the type alive.
+        unsafe { self.ty.as_ref() }.ob_base.ob_refcnt.refcnt()
+    }
+}
+
+impl<T> Clone for HeapType<T> {
+    fn clone(&self) -> Self {
+        // SAFETY: the handle keeps the type alive; the clone owns the new
+        // reference.
+        unsafe { incref(self.ty.as_ptr().cast()) };
+        HeapType {
+            ty: self.ty,
+            _payload: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for HeapType<T> {
+    fn drop(&mut self) {
+        // SAFETY: the handle owns one reference and gives it up; at zero
+        // the type's own type (`TYPE_TYPE`) frees it.
+        unsafe { decref(self.ty.as_ptr().cast()) };
+    }
+}
+
+impl<T> fmt::Debug for HeapType<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // SAFETY: the handle keeps the type alive.
+        let name = unsafe { self.ty.as_ref() }.tp_name;
+        f.debug_struct("HeapType")
+            .field("tp_name", &name)
+            .field("refcnt", &self.refcnt())
             .finish()
     }
 }

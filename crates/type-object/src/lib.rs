@@ -50,6 +50,6 @@ pub mod type_object;
 
 pub use alloc::Heap;
 pub use error::ObjectError;
-pub use handle::{Instance, Ref, RustType};
+pub use handle::{HeapType, Instance, Ref, RustType};
 pub use object::Object;
 pub use type_object::TypeObject;

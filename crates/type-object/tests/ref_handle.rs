@@ -203,3 +203,61 @@ fn checked_heap_ref_total_follows_every_reference() {
     drop(c);
     assert_eq!(Heap::new().ref_total(), None);
 }
+
+thread_local! {
+    static DESTROYED: Cell<Vec<usize>> = const { Cell::new(Vec::new()) };
+}
+
+unsafe extern "C" fn record_destroy(
+    op: *mut type_object::Object,
+    event: type_object::tracer::RefTracerEvent,
+    _data: *mut core::ffi::c_void,
+) -> core::ffi::c_int {
+    if event == type_object::tracer::RefTracerEvent::Destroy {
+        DESTROYED.with(|d| {
+            let mut v = d.take();
+            v.push(op as usize);
+            d.set(v);
+        });
+    }
+    0
+}
+
+/// A heap type made with the safe layer lives while its handle or any
+/// instance does, and is deallocated (through its own type's dealloc, traced
+/// as DESTROY) right after its last instance — CPython >= 3.8's rule.
+#[test]
+fn heap_type_handle_lives_until_its_last_instance() {
+    use type_object::HeapType;
+
+    let drops = Rc::new(Cell::new(0));
+    let class = HeapType::<Tracked>::new("Tracked");
+    let ty = class.as_ptr() as usize;
+    let a = class.instantiate(Tracked {
+        value: 1,
+        drops: drops.clone(),
+    });
+    let b = class.instantiate(Tracked {
+        value: 2,
+        drops: drops.clone(),
+    });
+    assert_eq!(class.refcnt(), 3);
+    assert_eq!(a.value + b.value, 3);
+    type_object::tracer::set_tracer(Some(record_destroy), core::ptr::null_mut());
+    drop(class);
+    drop(a);
+    assert_eq!(drops.get(), 1);
+    assert!(!DESTROYED.with(|d| {
+        let v = d.take();
+        let found = v.contains(&ty);
+        d.set(v);
+        found
+    }));
+    drop(b);
+    type_object::tracer::set_tracer(None, core::ptr::null_mut());
+    assert_eq!(drops.get(), 2);
+    let destroyed = DESTROYED.with(Cell::take);
+    // Instance b first, then its type.
+    assert_eq!(destroyed.last(), Some(&ty));
+    assert_eq!(destroyed.iter().filter(|&&p| p == ty).count(), 1);
+}
