@@ -283,7 +283,9 @@ impl<T: fmt::Debug> fmt::Debug for Ref<T> {
 /// ```
 pub struct HeapType<T> {
     ty: NonNull<TypeObject>,
-    _payload: PhantomData<(fn() -> T, *const TypeObject)>,
+    /// Thread-confined like `Ref` (the type's count word is not atomic).
+    _confined: PhantomData<*const TypeObject>,
+    _payload: PhantomData<fn() -> T>,
 }
 
 impl<T> HeapType<T> {
@@ -299,6 +301,7 @@ impl<T> HeapType<T> {
         HeapType {
             // SAFETY: `new_heap` returns a boxed, non-null type.
             ty: unsafe { NonNull::new_unchecked(ty) },
+            _confined: PhantomData,
             _payload: PhantomData,
         }
     }
@@ -342,6 +345,7 @@ impl<T> Clone for HeapType<T> {
         unsafe { incref(self.ty.as_ptr().cast()) };
         HeapType {
             ty: self.ty,
+            _confined: PhantomData,
             _payload: PhantomData,
         }
     }
