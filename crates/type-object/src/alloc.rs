@@ -170,17 +170,18 @@ impl Heap {
         Some(block)
     }
 
-    /// Records the object at `p` with its type name in checked mode (for
-    /// leak, double-free and reftotal reports); no effect otherwise.
+    /// Records the object `op` living in block `p` with its type name in
+    /// checked mode (for leak, double-free and reftotal reports); no effect
+    /// otherwise.
     ///
     /// # Safety
-    /// - `p` is a block of this heap whose object header is written before
-    ///   any other call on this heap, and stays written until the block is
-    ///   freed.
+    /// - `p` is a block of this heap holding `op` (after a GC pre-header, or
+    ///   at its start), whose header is written and stays written until the
+    ///   block is freed.
     #[inline]
-    pub unsafe fn register(&self, p: NonNull<u8>, type_name: &'static str) {
+    pub unsafe fn register(&self, p: NonNull<u8>, op: NonNull<Object>, type_name: &'static str) {
         if let Some(reg) = &self.inner.checked {
-            register_checked(reg, p, type_name);
+            register_checked(reg, p, op, type_name);
         }
     }
 
@@ -223,9 +224,9 @@ impl Heap {
             .borrow()
             .live
             .iter()
-            .map(|(&addr, &(op, type_name))| Leak {
+            .map(|(_, &(op, type_name))| Leak {
                 type_name,
-                addr,
+                addr: op.as_ptr() as usize,
                 // SAFETY: a registered block holds a written header until
                 // it is freed, and freeing unregisters it (`register`).
                 refcnt: unsafe { op.as_ref() }.ob_refcnt.refcnt(),
@@ -269,10 +270,15 @@ impl Heap {
 
 #[cold]
 #[inline(never)]
-fn register_checked(reg: &RefCell<Registry>, p: NonNull<u8>, type_name: &'static str) {
+fn register_checked(
+    reg: &RefCell<Registry>,
+    p: NonNull<u8>,
+    op: NonNull<Object>,
+    type_name: &'static str,
+) {
     let mut reg = reg.borrow_mut();
     reg.freed.remove(&(p.as_ptr() as usize));
-    reg.live.insert(p.as_ptr() as usize, (p.cast(), type_name));
+    reg.live.insert(p.as_ptr() as usize, (op, type_name));
 }
 
 impl HeapInner {

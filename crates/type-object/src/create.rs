@@ -5,6 +5,7 @@ use core::ptr::{self, NonNull};
 use object_header::CountWord;
 
 use crate::alloc::{self, with_default_heap, Heap};
+use crate::gc_head::{self, GcHead, PRE_HEADER_SIZE};
 use crate::object::Object;
 use crate::refs::incref;
 use crate::tracer::{trace, RefTracerEvent};
@@ -51,14 +52,26 @@ unsafe fn instance_size(ty: *mut TypeObject, nitems: isize) -> Option<usize> {
 }
 
 /// Allocates a zeroed instance of `ty` with `nitems` items from `heap`,
-/// header initialised. Null when the size overflows or memory runs out.
+/// header initialised. An instance of a `Py_TPFLAGS_HAVE_GC` type gets its
+/// GC header in front ([`GcHead`], untracked), as `_PyType_AllocNoTrack`
+/// does; tracking is the collector's business. Null when the size
+/// overflows or memory runs out.
 ///
 /// # Safety
 /// - `ty` is a live, readied type whose `tp_free` is empty or
-///   [`alloc::generic_free`].
+///   [`alloc::generic_free`] (for a GC type: empty).
 pub unsafe fn alloc_in(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> *mut Object {
     // SAFETY: first bullet.
     let Some(size) = (unsafe { instance_size(ty, nitems) }) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: first bullet.
+    let pre = if unsafe { (*ty).is_gc() } {
+        PRE_HEADER_SIZE
+    } else {
+        0
+    };
+    let Some(size) = size.checked_add(pre) else {
         return ptr::null_mut();
     };
     let Some(block) = heap.alloc(size) else {
@@ -66,10 +79,11 @@ pub unsafe fn alloc_in(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> *mut 
     };
     // SAFETY: a fresh heap block of `size` bytes rounded up to its class.
     unsafe { zero(block.as_ptr(), size) };
-    // SAFETY: the block holds at least `tp_basicsize` bytes; first bullet.
-    let op = unsafe { init_object(block.as_ptr().cast(), ty) };
+    // SAFETY: the object follows the pre-header inside the block, which
+    // holds at least `tp_basicsize` bytes after it; first bullet.
+    let op = unsafe { init_object(block.as_ptr().add(pre).cast(), ty) };
     // SAFETY: the header is written; it stays so until the block is freed.
-    unsafe { heap.register(block, (*ty).tp_name) };
+    unsafe { heap.register(block, NonNull::new_unchecked(op), (*ty).tp_name) };
     op
 }
 
@@ -138,8 +152,9 @@ pub unsafe fn alloc_object(ty: *mut TypeObject, nitems: isize) -> Option<NonNull
 }
 
 /// Frees an instance's block through its type's `tp_free` (the generic free
-/// when empty); the usual last line of a `tp_dealloc`. For a heap type,
-/// then releases the instance's reference to its type (T3).
+/// when empty, [`gc_del`] for a GC type); the usual last line of a
+/// `tp_dealloc`. For a heap type, then releases the instance's reference to
+/// its type (T3).
 ///
 /// # Safety
 /// - `op`'s count reached 0 and its payload was torn down; `op` is not used
@@ -148,13 +163,38 @@ pub unsafe fn free_object(op: *mut Object) {
     // SAFETY: first bullet: the header is intact until freed.
     let ty = unsafe { (*op).ob_type };
     // SAFETY: T3: the type outlives its instance.
-    let free = unsafe { (*ty).tp_free }.unwrap_or(alloc::generic_free);
-    // SAFETY: first bullet.
-    unsafe { free(op.cast()) };
+    let (free, gc) = unsafe { ((*ty).tp_free, (*ty).is_gc()) };
+    match free {
+        // SAFETY: first bullet; the type's own free takes the object.
+        Some(free) => unsafe { free(op.cast()) },
+        // SAFETY: first bullet; a GC instance of the generic allocator.
+        None if gc => unsafe { gc_del(op.cast()) },
+        // SAFETY: first bullet; a block of the generic allocator.
+        None => unsafe { alloc::generic_free(op.cast()) },
+    }
     // SAFETY: T3: the instance held a reference to its heap type, released
     // only now that the instance is gone (CPython >= 3.8).
     if unsafe { (*ty).is_heap_type() } {
         // SAFETY: the instance's own reference to the type.
         unsafe { crate::refs::decref(ty.cast()) };
+    }
+}
+
+/// Frees a GC object's block, pre-header included, untracking it first if
+/// its `tp_dealloc` did not. Mirrors `PyObject_GC_Del`
+/// ([Python/gc.c](https://github.com/python/cpython/blob/v3.14.0/Python/gc.c)).
+///
+/// # Safety
+/// - `op` is null, or a GC object from the generic allocator whose count
+///   reached 0 and whose payload was torn down; it is not used again.
+pub unsafe extern "C" fn gc_del(op: *mut core::ffi::c_void) {
+    if op.is_null() {
+        return;
+    }
+    let op = op.cast::<Object>();
+    // SAFETY: first bullet.
+    unsafe {
+        gc_head::untrack(op);
+        alloc::generic_free(GcHead::of(op).cast());
     }
 }

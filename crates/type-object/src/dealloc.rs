@@ -3,6 +3,7 @@
 
 use crate::alloc;
 use crate::error::ObjectError;
+use crate::gc_head::{self, GcHead};
 use crate::object::Object;
 use crate::thread_state::{self, ThreadState};
 use crate::tracer::{trace, RefTracerEvent};
@@ -11,6 +12,10 @@ use crate::tracer::{trace, RefTracerEvent};
 /// tracer and calls its type's `tp_dealloc`, deferring through the trashcan
 /// when deallocs nest deeply. Mirrors `_Py_Dealloc`
 /// ([Objects/object.c](https://github.com/python/cpython/blob/v3.14.0/Objects/object.c)).
+///
+/// A tracked GC object is untracked first, so the collector never sees an
+/// object at count 0, even one waiting in the trashcan (CPython 3.14's
+/// deposit untracks it too).
 ///
 /// Out of line (every mortal object ends here) but not cold. One
 /// thread-local access serves the trashcan, the tracer and the checked
@@ -21,6 +26,12 @@ use crate::tracer::{trace, RefTracerEvent};
 ///   deallocate it.
 #[inline(never)]
 pub unsafe fn dealloc(op: *mut Object) {
+    // SAFETY: first bullet: the object and its type are whole (T3).
+    if unsafe { (*(*op).ob_type).is_gc() } {
+        // SAFETY: a GC instance carries its pre-header; the collector is
+        // not in a singly linked phase while counts drop to 0.
+        unsafe { gc_head::untrack(op) };
+    }
     thread_state::with(|s| {
         // SAFETY: first bullet; the trashcan calls the closure once per
         // object whose count reached 0, and each such object is whole.
@@ -100,7 +111,13 @@ unsafe fn dispatch_checked(op: *mut Object) -> Result<(), ObjectError> {
         });
     }
     // SAFETY: first bullet.
-    let generic = unsafe { (*(*op).ob_type).tp_free.is_none() };
+    let (generic, gc) = unsafe { ((*(*op).ob_type).tp_free.is_none(), (*(*op).ob_type).is_gc()) };
+    let block = if gc {
+        // SAFETY: a GC instance carries its pre-header.
+        unsafe { GcHead::of(op).cast::<u8>() }
+    } else {
+        op.cast::<u8>()
+    };
     // SAFETY: first bullet: the object is still whole.
     unsafe { trace(op, RefTracerEvent::Destroy) };
     // SAFETY: first bullet.
@@ -108,7 +125,7 @@ unsafe fn dispatch_checked(op: *mut Object) -> Result<(), ObjectError> {
     if generic {
         // SAFETY: a generic block's pool header outlives the block
         // (quarantine keeps freed blocks of a checked heap allocated).
-        if unsafe { alloc::block_is_live(op.cast()) } == Some(true) {
+        if unsafe { alloc::block_is_live(block) } == Some(true) {
             return Err(ObjectError::DeallocLeftAllocated { type_name, addr });
         }
     }
@@ -126,7 +143,11 @@ pub unsafe fn type_name(op: *mut Object) -> &'static str {
     if ty as usize == usize::from_ne_bytes([alloc::DEAD_BYTE; 8]) {
         // SAFETY: only a checked heap writes the poison, and it keeps the
         // block (and its pool header) allocated.
-        return unsafe { alloc::freed_type_name(op.cast()) }.unwrap_or("<freed>");
+        // A GC object's block starts at its pre-header.
+        return unsafe { alloc::freed_type_name(op.cast()) }
+            // SAFETY: as above; the pre-header lies in the same pool.
+            .or_else(|| unsafe { alloc::freed_type_name(GcHead::of(op).cast()) })
+            .unwrap_or("<freed>");
     }
     // SAFETY: first bullet: a live object's type is valid (T3).
     unsafe { (*ty).tp_name }

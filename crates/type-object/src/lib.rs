@@ -40,6 +40,7 @@ pub mod alloc;
 pub mod create;
 pub mod dealloc;
 pub mod error;
+pub mod gc_head;
 pub mod handle;
 pub mod object;
 pub mod refs;

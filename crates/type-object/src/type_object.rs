@@ -96,6 +96,10 @@ pub struct TypeObject {
     pub tp_finalize: Option<DeallocFn>,
     /// Legacy finalizer (collector).
     pub tp_del: Option<DeallocFn>,
+    /// Where an instance keeps the head of its weak-reference list (a
+    /// `*mut Object` field), or 0 when instances cannot be weakly
+    /// referenced. Mirrors `tp_weaklistoffset`.
+    pub tp_weaklistoffset: isize,
     /// The runtime's own state; not for user code.
     pub tp_state: TypeState,
 }
@@ -150,6 +154,7 @@ impl TypeObject {
         tp_clear: None,
         tp_finalize: None,
         tp_del: None,
+        tp_weaklistoffset: 0,
         tp_state: TypeState::NEW,
     };
 
