@@ -11,7 +11,7 @@ use crate::alloc::{Heap, ALIGN};
 use crate::create::{alloc_in, free_object};
 use crate::object::Object;
 use crate::refs::{decref, incref};
-use crate::type_object::{TypeObject, TPFLAGS_READY};
+use crate::type_object::{InquiryFn, TraverseFn, TypeObject, TPFLAGS_HAVE_GC, TPFLAGS_READY};
 
 /// The layout of an object whose payload is the Rust value `T`.
 #[repr(C)]
@@ -65,6 +65,48 @@ impl<T> RustType<T> {
             },
             _payload: PhantomData,
         }
+    }
+
+    /// A static GC type named `name` for payload `T`: as [`new`](Self::new),
+    /// plus `Py_TPFLAGS_HAVE_GC` and the given `tp_traverse` and `tp_clear`.
+    /// Instances get a GC header in front (untracked); the generic dealloc
+    /// untracks and frees them. Mirrors a static `PyTypeObject` declared with
+    /// `Py_TPFLAGS_HAVE_GC`
+    /// ([Include/object.h](https://github.com/python/cpython/blob/v3.14.0/Include/object.h)).
+    ///
+    /// # Examples
+    /// ```
+    /// use core::ffi::{c_int, c_void};
+    /// use type_object::type_object::VisitFn;
+    /// use type_object::{Object, Ref, RustType};
+    ///
+    /// struct Leaf(u8);
+    ///
+    /// unsafe extern "C" fn traverse(_: *mut Object, _: VisitFn, _: *mut c_void) -> c_int {
+    ///     0
+    /// }
+    /// unsafe extern "C" fn clear(_: *mut Object) -> c_int {
+    ///     0
+    /// }
+    ///
+    /// static LEAF: RustType<Leaf> = RustType::with_gc("Leaf", traverse, clear);
+    /// assert!(LEAF.type_object().is_gc());
+    /// let leaf = Ref::new(&LEAF, Leaf(1));
+    /// assert_eq!(leaf.0, 1);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    pub const fn with_gc(
+        name: &'static str,
+        traverse: TraverseFn,
+        clear: InquiryFn,
+    ) -> RustType<T> {
+        let mut ty = RustType::<T>::new(name);
+        ty.ty.tp_flags |= TPFLAGS_HAVE_GC;
+        ty.ty.tp_traverse = Some(traverse);
+        ty.ty.tp_clear = Some(clear);
+        ty
     }
 
     /// The untyped type object.
