@@ -51,6 +51,12 @@ pub mod guide {
     pub mod immortality {}
     #[doc = include_str!("../docs/refcounter.md")]
     pub mod refcounter {}
+    #[doc = include_str!("../docs/dealloc.md")]
+    pub mod dealloc {}
+    #[doc = include_str!("../docs/trashcan.md")]
+    pub mod trashcan {}
+    #[doc = include_str!("../docs/checked-mode.md")]
+    pub mod checked_mode {}
 }
 
 /// The counting core: count words, immortality constants, the counter
@@ -60,6 +66,12 @@ pub use object_header as header;
 /// The type layer: object headers, type objects, dealloc dispatch, the
 /// trashcan, allocation and `Ref<T>`.
 pub use type_object as types;
+
+/// The cycle layer: the traverse protocol, the cycle collector, finalizers
+/// and weak references.
+pub use gc_traverse as cycles;
+
+pub use gc_traverse::Py_VISIT;
 
 pub use type_object::{Heap, HeapType, Object, ObjectError, Ref, RustType, TypeObject};
 

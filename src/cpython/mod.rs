@@ -33,10 +33,12 @@
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
 mod debug;
+mod gc_api;
 mod object;
 mod refcount;
 
 pub use debug::*;
+pub use gc_api::*;
 pub use object::*;
 pub use refcount::*;
 

@@ -136,13 +136,17 @@ pub unsafe fn PyType_Ready(ty: *mut PyTypeObject) -> c_int {
 /// }
 /// ```
 ///
+/// An instance of a `Py_TPFLAGS_HAVE_GC` type gets its GC header, is
+/// counted towards the youngest generation (which may run a collection
+/// first) and is tracked, as CPython's is.
+///
 /// # Safety
 /// - `ty` is a live, readied type whose `tp_free` is empty or
-///   [`PyObject_Free`].
+///   [`PyObject_Free`] (for a GC type: empty or [`PyObject_GC_Del`](super::PyObject_GC_Del)).
 #[inline]
 pub unsafe fn PyType_GenericAlloc(ty: *mut PyTypeObject, nitems: Py_ssize_t) -> *mut PyObject {
     // SAFETY: first bullet.
-    unsafe { create::generic_alloc(ty, nitems) }
+    gc_traverse::collector::with_default(|gc| unsafe { gc.alloc(ty, nitems) })
 }
 
 /// Allocates an instance through the type's `tp_alloc`. Mirrors
