@@ -22,6 +22,15 @@ pub type VisitFn = unsafe extern "C" fn(*mut Object, *mut c_void) -> c_int;
 pub type TraverseFn = unsafe extern "C" fn(*mut Object, VisitFn, *mut c_void) -> c_int;
 /// `tp_clear`. Mirrors `inquiry`.
 pub type InquiryFn = unsafe extern "C" fn(*mut Object) -> c_int;
+/// `tp_call`: calls an object as `callable(args, kwargs)`. Mirrors
+/// `ternaryfunc`
+/// ([Include/object.h](https://github.com/python/cpython/blob/v3.14.0/Include/object.h)).
+///
+/// objmodel has no tuple type, so a call passes its single argument object
+/// directly as `args` (borrowed) and a null `kwargs`. The result is a new
+/// reference, or null when the call failed (CPython would have set an
+/// exception).
+pub type CallFn = unsafe extern "C" fn(*mut Object, *mut Object, *mut Object) -> *mut Object;
 
 /// The type is a heap type: counted, instances hold a reference to it.
 /// Mirrors `Py_TPFLAGS_HEAPTYPE`.
@@ -88,6 +97,9 @@ pub struct TypeObject {
     pub tp_alloc: Option<AllocFn>,
     /// Frees an instance's block; `None` means the generic free.
     pub tp_free: Option<FreeFn>,
+    /// Calls an instance (see [`CallFn`] for the argument convention);
+    /// `None` when instances are not callable. Mirrors `tp_call`.
+    pub tp_call: Option<CallFn>,
     /// Visits every strong reference an instance owns (collector).
     pub tp_traverse: Option<TraverseFn>,
     /// Drops the references an instance owns, to break cycles (collector).
@@ -150,6 +162,7 @@ impl TypeObject {
         tp_dealloc: None,
         tp_alloc: None,
         tp_free: None,
+        tp_call: None,
         tp_traverse: None,
         tp_clear: None,
         tp_finalize: None,
