@@ -7,6 +7,8 @@ use core::ffi::{c_int, c_void};
 
 use super::{PyObject, PyTypeObject, Py_ssize_t};
 use gc_traverse::collector::{self, with_default};
+
+pub use gc_traverse::weakref::{PyObject_ClearWeakRefs, PyWeakref_GetRef, PyWeakref_NewRef};
 use type_object::create;
 
 /// Tracks a GC object: the collector will examine it. Mirrors
@@ -246,4 +248,29 @@ pub mod gc {
     pub fn clear_callbacks() {
         with_default(|gc| gc.clear_callbacks())
     }
+}
+
+/// Calls `op`'s `tp_finalize` unless there is none or a GC object was
+/// already finalized. Mirrors `PyObject_CallFinalizer`; wraps
+/// [`gc_traverse::finalize::call_finalizer`].
+///
+/// # Safety
+/// - `op` is a live object.
+pub unsafe fn PyObject_CallFinalizer(op: *mut PyObject) {
+    // SAFETY: first bullet.
+    unsafe { gc_traverse::finalize::call_finalizer(op) }
+}
+
+/// Runs the finalizer from inside `tp_dealloc` with a temporary
+/// resurrection; −1 means the finalizer resurrected the object and the
+/// dealloc must return at once. Mirrors
+/// `PyObject_CallFinalizerFromDealloc`; wraps
+/// [`gc_traverse::finalize::call_finalizer_from_dealloc`].
+///
+/// # Safety
+/// - `op`'s count just reached 0 and its `tp_dealloc` has not torn
+///   anything down yet.
+pub unsafe fn PyObject_CallFinalizerFromDealloc(op: *mut PyObject) -> c_int {
+    // SAFETY: first bullet.
+    unsafe { gc_traverse::finalize::call_finalizer_from_dealloc(op) }
 }

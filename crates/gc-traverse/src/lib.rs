@@ -19,6 +19,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod collector;
+pub mod finalize;
 pub mod traverse;
 pub mod weakref;
 

@@ -125,7 +125,12 @@ unsafe fn dispatch_checked(op: *mut Object) -> Result<(), ObjectError> {
     if generic {
         // SAFETY: a generic block's pool header outlives the block
         // (quarantine keeps freed blocks of a checked heap allocated).
-        if unsafe { alloc::block_is_live(block) } == Some(true) {
+        // A live block whose count is above 0 again was resurrected by a
+        // finalizer (PEP 442): legal, the dealloc returned early.
+        if unsafe { alloc::block_is_live(block) } == Some(true)
+            // SAFETY: the block is live, so the header is readable.
+            && unsafe { (*op).ob_refcnt.refcnt() } == 0
+        {
             return Err(ObjectError::DeallocLeftAllocated { type_name, addr });
         }
     }
