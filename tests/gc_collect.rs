@@ -581,3 +581,33 @@ proptest! {
         prop_assert_eq!(freed().len(), n);
     }
 }
+
+/// GC-13 `test_garbage_at_shutdown`: uncollectable objects left in
+/// `garbage` are reported at shutdown with CPython's wording, listed under
+/// `DEBUG_UNCOLLECTABLE`.
+#[test]
+fn uncollectable_garbage_is_reported_at_shutdown() {
+    use objmodel::cycles::collector::Collector;
+
+    let c = Collector::new();
+    c.disable();
+    let ty = ty(&LEGACY);
+    gc::disable();
+    let a = unsafe { c.alloc(ty, 0) };
+    link(a, 0, a);
+    unsafe { Py_DECREF(a) };
+    assert_eq!(c.collect(2), 1);
+    let report = c.shutdown_report().expect("one uncollectable object");
+    assert_eq!(
+        report,
+        "ResourceWarning: gc: 1 uncollectable objects at shutdown; \
+         use gc.set_debug(gc.DEBUG_UNCOLLECTABLE) to list them"
+    );
+    c.set_debug(gc::DEBUG_UNCOLLECTABLE);
+    let listed = c.shutdown_report().unwrap();
+    assert!(listed.contains("<Legacy 0x"), "{listed}");
+    // Break the cycle so the object is freed when the garbage goes.
+    unsafe { node_clear(a) };
+    c.clear_garbage();
+    assert!(c.shutdown_report().is_none());
+}

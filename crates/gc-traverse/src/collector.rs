@@ -731,8 +731,39 @@ impl Collector {
     }
 }
 
+impl Collector {
+    /// What CPython reports when uncollectable objects remain in `garbage`
+    /// at shutdown (a `ResourceWarning`), or `None`. Under
+    /// [`DEBUG_UNCOLLECTABLE`] it lists them. Mirrors the report of
+    /// `_PyGC_Fini` / `finalize_gc` (GC-13).
+    pub fn shutdown_report(&self) -> Option<String> {
+        let garbage = self.inner.garbage.borrow();
+        if garbage.is_empty() || self.inner.debug.get() & DEBUG_SAVEALL != 0 {
+            return None;
+        }
+        let mut msg = format!(
+            "ResourceWarning: gc: {} uncollectable objects at shutdown",
+            garbage.len()
+        );
+        if self.inner.debug.get() & DEBUG_UNCOLLECTABLE != 0 {
+            let names: Vec<String> = garbage
+                .iter()
+                // SAFETY: `garbage` holds a reference to each object.
+                .map(|&op| format!("<{} {op:p}>", unsafe { type_name(op) }))
+                .collect();
+            msg.push_str(&format!(": [{}]", names.join(", ")));
+        } else {
+            msg.push_str("; use gc.set_debug(gc.DEBUG_UNCOLLECTABLE) to list them");
+        }
+        Some(msg)
+    }
+}
+
 impl Drop for Collector {
     fn drop(&mut self) {
+        if let Some(report) = self.shutdown_report() {
+            eprintln!("{report}");
+        }
         self.clear_garbage();
         // Tracked objects outlive their collector (a thread's default one is
         // dropped at thread exit while objects may still be referenced):
