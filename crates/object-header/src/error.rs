@@ -34,6 +34,15 @@ pub enum CountError {
         /// The count that was asked for.
         requested: isize,
     },
+    /// A biased (free-threaded) decrement the count cannot take: the
+    /// owner's local count is already 0, or a merged count would go below
+    /// zero. CPython's debug build reports it as `_Py_NegativeRefcount`.
+    SharedBelowZero {
+        /// `ob_ref_local` as it was (and still is).
+        local: u32,
+        /// `ob_ref_shared` as it was (and still is).
+        shared: isize,
+    },
     /// `_Py_SetMortal` was called on an object that is not immortal.
     NotImmortal {
         /// The whole 64-bit word as it was (and still is).
@@ -54,6 +63,7 @@ impl CountError {
             CountError::BelowZero { raw }
             | CountError::Corrupted { raw }
             | CountError::NotImmortal { raw } => Some(raw as u32),
+            CountError::SharedBelowZero { local, .. } => Some(local),
             CountError::NegativeRequest { .. } | CountError::MortalOutOfRange { .. } => None,
         }
     }
@@ -77,6 +87,12 @@ impl fmt::Display for CountError {
             CountError::NegativeRequest { requested } => {
                 write!(f, "cannot set a negative ref count (requested {requested})")
             }
+            CountError::SharedBelowZero { local, shared } => write!(
+                f,
+                "object has negative ref count: biased decref would take the count below zero \
+                 (local {local}, shared {shared:#x}, count {})",
+                local as isize + (shared >> 2)
+            ),
             CountError::NotImmortal { raw } => write!(
                 f,
                 "cannot make mortal an object that is not immortal (count {})",

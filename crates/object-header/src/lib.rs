@@ -44,6 +44,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod biased;
 pub mod counting;
 pub mod error;
 pub mod immortal;
