@@ -20,24 +20,22 @@
 //! `Py_XSETREF` leave the new value in it, each releasing the old value
 //! (CAPI-04, CAPI-05).
 //!
-//! The facade package does not depend on proptest, so the cases come from
-//! a seeded, deterministic generator with its own shrinking loop, run as a
-//! plain `#[test]`: 256 cases, 8 under Miri. A failure is reported with its
-//! seed and the smallest operation sequence that still fails.
+//! proptest generates the graph size and the operations (256 cases, 8
+//! under Miri) and shrinks a failing sequence to a smallest one.
 
 use std::cell::RefCell;
 use std::mem::size_of;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{addr_of, addr_of_mut, null_mut};
 
 use objmodel::cpython::*;
+use proptest::prelude::*;
 
 /// The largest graph a case builds.
 const MAX_OBJECTS: usize = 8;
 /// Slots per object.
 const SLOTS: usize = 3;
 /// Cases per run; Miri interprets every step, so it gets fewer.
-const CASES: u64 = if cfg!(miri) { 8 } else { 256 };
+const CASES: u32 = if cfg!(miri) { 8 } else { 256 };
 /// Longest operation sequence of a case.
 const MAX_OPS: usize = if cfg!(miri) { 32 } else { 64 };
 
@@ -112,40 +110,20 @@ enum Op {
     XSetRef(u8, u8, Option<u8>),
 }
 
-/// SplitMix64: a small, seedable generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-
-    fn op(&mut self) -> Op {
-        match self.below(15) {
-            0 => Op::Incref(self.byte()),
-            1..=3 => Op::Decref(self.byte()),
-            4 => Op::NewRef(self.byte()),
-            5 | 6 => Op::NewRefFromSlot(self.byte()),
-            7 | 8 => Op::Clear(self.byte(), self.byte()),
-            9 | 10 => Op::SetRef(self.byte(), self.byte()),
-            _ => {
-                let target = (self.below(4) != 0).then(|| self.byte());
-                Op::XSetRef(self.byte(), self.byte(), target)
-            }
-        }
-    }
+/// Any step; plain deallocations (`Decref`) and slot stores (`XSetRef`)
+/// weigh most, so graphs grow edges and cascades happen.
+fn op() -> impl Strategy<Value = Op> {
+    let sel = any::<u8>;
+    prop_oneof![
+        1 => sel().prop_map(Op::Incref),
+        3 => sel().prop_map(Op::Decref),
+        1 => sel().prop_map(Op::NewRef),
+        2 => sel().prop_map(Op::NewRefFromSlot),
+        2 => (sel(), sel()).prop_map(|(s, k)| Op::Clear(s, k)),
+        2 => (sel(), sel()).prop_map(|(s, t)| Op::SetRef(s, t)),
+        4 => (sel(), sel(), prop::option::weighted(0.75, sel()))
+            .prop_map(|(s, k, t)| Op::XSetRef(s, k, t)),
+    ]
 }
 
 /// The reference model: what the test holds and what each slot contains.
@@ -411,73 +389,42 @@ fn run_case(n: usize, ops: &[Op]) -> Result<(), String> {
     }
 }
 
-/// [`run_case`], with a panic (a refused decref, say) turned into `Err`.
-fn outcome(n: usize, ops: &[Op]) -> Result<(), String> {
-    catch_unwind(AssertUnwindSafe(|| run_case(n, ops))).unwrap_or_else(|panic| {
-        let msg = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
-        Err(format!("panicked: {}", msg.unwrap_or_default()))
-    })
-}
-
-/// Shrinks a failing case while it still fails: fewer objects, and ever
-/// smaller runs of operations removed, until neither helps.
-fn shrink(mut n: usize, mut ops: Vec<Op>, mut err: String) -> (usize, Vec<Op>, String) {
-    loop {
-        let before = (n, ops.len());
-        while n > 1 {
-            match outcome(n - 1, &ops) {
-                Err(e) => (n, err) = (n - 1, e),
-                Ok(()) => break,
-            }
-        }
-        let mut chunk = ops.len().max(1);
-        while chunk > 0 {
-            let mut start = 0;
-            while start < ops.len() {
-                let mut fewer = ops.clone();
-                fewer.drain(start..(start + chunk).min(ops.len()));
-                match outcome(n, &fewer) {
-                    Err(e) => (ops, err) = (fewer, e),
-                    Ok(()) => start += chunk,
-                }
-            }
-            chunk /= 2;
-        }
-        if (n, ops.len()) == before {
-            return (n, ops, err);
-        }
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: CASES,
+        // Miri isolates the file system: no regression file there.
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
+        ..ProptestConfig::default()
     }
 }
 
-/// The model test of reference counting over an object graph: in random
-/// sequences of `Py_INCREF`, `Py_DECREF`, `Py_NewRef`, `Py_CLEAR`,
-/// `Py_SETREF` and `Py_XSETREF` over up to eight objects pointing at each
-/// other (and at themselves), after every step `Py_REFCNT` of each live
-/// object equals the model's count, and the deallocs that step caused are
-/// exactly the objects whose count the model took to zero, cascades through
-/// slots included. Each `tp_dealloc` sees count 0, and objects held only by
-/// a cycle are not deallocated. At the end, after every external reference
-/// is released and the cycles are cleared through fresh references, every
-/// object has been deallocated exactly once.
-///
-/// Mirrors CPython's documented rule (`Doc/c-api/refcounting.rst`,
-/// `cpython-semantics.md` §2.2 and §4.1): the type's deallocator runs
-/// when, and only when, the count reaches zero (CAPI-02); the slot macros
-/// store the new value (or null) and release the old (CAPI-04, CAPI-05).
-#[test]
-fn graph_objects_are_deallocated_once_and_only_at_count_zero() {
-    for case in 0..CASES {
-        let seed = 0x6f62_6a6d_6f64_656c ^ case.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut rng = Rng(seed);
-        let n = 1 + rng.below(MAX_OBJECTS as u64) as usize;
-        let len = rng.below(MAX_OPS as u64 + 1) as usize;
-        let ops: Vec<Op> = (0..len).map(|_| rng.op()).collect();
-        if let Err(err) = outcome(n, &ops) {
-            let (n, ops, err) = shrink(n, ops, err);
-            panic!("case {case} (seed {seed:#x}) fails; smallest: n = {n}, ops = {ops:?}: {err}");
-        }
+proptest! {
+    #![proptest_config(config())]
+
+    /// The model test of reference counting over an object graph: in random
+    /// sequences of `Py_INCREF`, `Py_DECREF`, `Py_NewRef`, `Py_CLEAR`,
+    /// `Py_SETREF` and `Py_XSETREF` over up to eight objects pointing at each
+    /// other (and at themselves), after every step `Py_REFCNT` of each live
+    /// object equals the model's count, and the deallocs that step caused are
+    /// exactly the objects whose count the model took to zero, cascades through
+    /// slots included. Each `tp_dealloc` sees count 0, and objects held only by
+    /// a cycle are not deallocated. At the end, after every external reference
+    /// is released and the cycles are cleared through fresh references, every
+    /// object has been deallocated exactly once.
+    ///
+    /// Mirrors CPython's documented rule (`Doc/c-api/refcounting.rst`,
+    /// `cpython-semantics.md` §2.2 and §4.1): the type's deallocator runs
+    /// when, and only when, the count reaches zero (CAPI-02); the slot macros
+    /// store the new value (or null) and release the old (CAPI-04, CAPI-05).
+    #[test]
+    fn graph_objects_are_deallocated_once_and_only_at_count_zero(
+        n in 1..=MAX_OBJECTS,
+        ops in prop::collection::vec(op(), 0..=MAX_OPS),
+    ) {
+        run_case(n, &ops).map_err(TestCaseError::fail)?;
     }
 }
