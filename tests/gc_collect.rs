@@ -517,8 +517,22 @@ fn long_gc_chain_drops_through_the_trashcan() {
     assert!(gc::get_objects(None).is_empty());
 }
 
+/// 128 graphs normally, 4 under Miri, which also has no file system for
+/// proptest's failure persistence.
+fn fuzz_config() -> ProptestConfig {
+    ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { 128 },
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 128 }))]
+    #![proptest_config(fuzz_config())]
 
     /// The graph fuzzer: random graphs of GC objects with random external
     /// roots; drop the roots and collect. Exactly the objects unreachable

@@ -160,7 +160,7 @@ impl std::error::Error for GcError {}
 /// assert_eq!(gc.collect(2), 0); // nothing tracked, nothing collected
 /// ```
 pub struct Collector {
-    inner: Box<Inner>,
+    inner: Pinned<Inner>,
 }
 
 struct Inner {
@@ -178,13 +178,40 @@ struct Inner {
     last_error: RefCell<Option<GcError>>,
 }
 
+/// A heap value whose address list members may hold: owned through a raw
+/// pointer, because moving a `Box` asserts unique access to its contents,
+/// which would invalidate the pointers the lists keep (Stacked Borrows).
+struct Pinned<T>(ptr::NonNull<T>);
+
+impl<T> Pinned<T> {
+    fn new(value: T) -> Pinned<T> {
+        Pinned(ptr::NonNull::from(Box::leak(Box::new(value))))
+    }
+}
+
+impl<T> core::ops::Deref for Pinned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the pointer came from `Box::leak` and is freed only in
+        // `drop`; only shared references are ever made from it.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T> Drop for Pinned<T> {
+    fn drop(&mut self) {
+        // SAFETY: leaked in `new`, freed once here.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
 /// A list sentinel on the heap, so members can point to it while it
 /// moves with its owner.
-struct List(Box<GcHead>);
+struct List(Pinned<GcHead>);
 
 impl List {
     fn new() -> List {
-        let head = Box::new(GcHead::new());
+        let head = Pinned::new(GcHead::new());
         head.init_list();
         List(head)
     }
@@ -212,7 +239,7 @@ impl Collector {
             threshold: Cell::new(t),
             count: Cell::new(0),
         };
-        let inner = Box::new(Inner {
+        let inner = Pinned::new(Inner {
             generations: [generation(t0), generation(t1), generation(t2)],
             permanent: GcHead::new(),
             enabled: Cell::new(true),

@@ -515,7 +515,7 @@ pub unsafe fn PyObject_ClearWeakRefs(op: *mut Object) {
     let mut to_call: Vec<(*mut WeakReference, *mut Object)> = Vec::new();
     // SAFETY: as above; each `clear_ref` unlinks the head, so the loop
     // advances.
-    while let Some(wr) = unsafe { (*list).as_mut() }.map(ptr::from_mut) {
+    while let Some(wr) = unsafe { nonnull_head(list) } {
         // SAFETY: a live member of the list of a referent at count 0.
         unsafe { clear_ref(wr) };
         // SAFETY: as above; the callback's reference moves out of `wr`.
@@ -615,7 +615,7 @@ pub(crate) unsafe fn handle_weakrefs(unreachable: &GcHead, old: &GcHead) {
         if let Some(list) = unsafe { weaklist(op) } {
             // SAFETY: the list head of a live object; `clear_ref` unlinks
             // the head each turn.
-            while let Some(wr) = unsafe { (*list).as_mut() }.map(ptr::from_mut) {
+            while let Some(wr) = unsafe { nonnull_head(list) } {
                 // SAFETY: a live member; its referent `op` is live.
                 unsafe { clear_ref(wr) };
                 // SAFETY: `wr` is live.
@@ -643,6 +643,18 @@ pub(crate) unsafe fn handle_weakrefs(unreachable: &GcHead, old: &GcHead) {
             decref(wr.cast());
         }
     }
+}
+
+/// The first weak reference of a referent's list, keeping the stored
+/// pointer's provenance (which covers the GC pre-header; a pointer made
+/// from a reference would cover the object only).
+///
+/// # Safety
+/// - `list` is the weak-list slot of a live object.
+unsafe fn nonnull_head(list: *mut *mut WeakReference) -> Option<*mut WeakReference> {
+    // SAFETY: first bullet.
+    let wr = unsafe { list.read() };
+    (!wr.is_null()).then_some(wr)
 }
 
 /// Whether `wr` is part of the garbage being collected: a tracked GC
