@@ -57,6 +57,8 @@ pub mod guide {
     pub mod trashcan {}
     #[doc = include_str!("../docs/checked-mode.md")]
     pub mod checked_mode {}
+    #[doc = include_str!("../docs/cycles.md")]
+    pub mod cycles {}
 }
 
 /// The counting core: count words, immortality constants, the counter
