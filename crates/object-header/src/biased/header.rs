@@ -1,5 +1,7 @@
 //! The free-threaded header's counting part and its operations.
 
+use core::ptr::NonNull;
+
 use super::queue::{self, QueueOutcome};
 use super::thread_id::{thread_id, UNOWNED_TID};
 use super::{
@@ -141,12 +143,47 @@ impl FtHeader {
     /// queues the object to its owner when that would go below zero.
     /// Mirrors the free-threaded `Py_DECREF`.
     ///
+    /// A reference queued from here reaches the [dealloc
+    /// hook](super::DeallocHook) as a pointer to this header only (a
+    /// `&FtHeader` borrows nothing past it). When the hook casts back to
+    /// the enclosing object, decrement through [`FtHeader::decref_raw`].
+    ///
     /// # Errors
     /// [`CountError::SharedBelowZero`] for a decrement the count cannot
     /// take (the owner's local count is 0, or a merged count is 0); nothing
     /// changes.
     #[inline]
     pub fn decref(&self) -> Result<Decref, CountError> {
+        self.decref_via(NonNull::from(self))
+    }
+
+    /// As [`decref`](FtHeader::decref), through a pointer to the whole
+    /// object: should the reference go to the owner's merge queue, `op`
+    /// itself is queued, so the [dealloc hook](super::DeallocHook) may cast
+    /// it back to the enclosing object and reach its other fields
+    /// (`ob_type`): a type layer whose hook does so decrements through
+    /// this one. Mirrors the free-threaded `Py_DECREF`, which takes the
+    /// object pointer.
+    ///
+    /// # Safety
+    /// - `op` points to a live header, derived from a pointer to the whole
+    ///   object (the header is its first field) when the installed dealloc
+    ///   hook reaches past the header.
+    /// - The caller owns one reference to the object and gives it up.
+    ///
+    /// # Errors
+    /// As [`decref`](FtHeader::decref).
+    #[inline]
+    pub unsafe fn decref_raw(op: NonNull<FtHeader>) -> Result<Decref, CountError> {
+        // SAFETY: first bullet: the header is live.
+        unsafe { op.as_ref() }.decref_via(op)
+    }
+
+    /// [`decref`](FtHeader::decref)'s body; `op` is `self` with the
+    /// provenance the queue should keep.
+    #[inline]
+    fn decref_via(&self, op: NonNull<FtHeader>) -> Result<Decref, CountError> {
+        debug_assert!(core::ptr::eq(op.as_ptr(), self));
         let local = self.ob_ref_local.load(Ordering::Relaxed);
         if local == IMMORTAL_REFCNT_LOCAL {
             return Ok(Decref::Immortal);
@@ -161,7 +198,7 @@ impl FtHeader {
             }
             return Ok(Decref::Live);
         }
-        self.decref_shared()
+        self.decref_shared(op)
     }
 
     #[cold]
@@ -209,7 +246,7 @@ impl FtHeader {
     /// A non-owner's decrement. Mirrors `_Py_DecRefSharedIsDead`.
     #[cold]
     #[inline(never)]
-    fn decref_shared(&self) -> Result<Decref, CountError> {
+    fn decref_shared(&self, op: NonNull<FtHeader>) -> Result<Decref, CountError> {
         let mut shared = self.ob_ref_shared.load(Ordering::Relaxed);
         loop {
             let queue = shared == 0 || shared == REF_MAYBE_WEAKREF;
@@ -229,11 +266,12 @@ impl FtHeader {
             ) {
                 Ok(_) => {
                     if queue {
-                        // SAFETY: the caller's reference goes to the queue.
-                        return match unsafe { queue::queue_object(self) } {
+                        // SAFETY: the caller's reference goes to the queue;
+                        // `op` is `self` (`decref_via`).
+                        return match unsafe { queue::queue_object(self, op) } {
                             QueueOutcome::Queued => Ok(Decref::Live),
                             QueueOutcome::Dead => Ok(Decref::Dead),
-                            QueueOutcome::OwnerMerged => self.decref_shared(),
+                            QueueOutcome::OwnerMerged => self.decref_shared(op),
                         };
                     }
                     return Ok(if new == REF_MERGED {
@@ -333,11 +371,13 @@ impl FtHeader {
         }
     }
 
-    /// Sets the count. Above `u32::MAX` the object becomes immortal; from
-    /// the owner the local count is set and the shared count cleared
-    /// (flags kept); from another thread the counts merge (local 0, owner
-    /// none, MERGED). No effect on an immortal. Mirrors the free-threaded
-    /// `Py_SET_REFCNT` (`_Py_SetRefcnt`).
+    /// Sets the count. From the owner, the local count is set and the
+    /// shared count cleared (flags kept), and above `u32::MAX` the object
+    /// becomes immortal instead; from another thread the counts merge
+    /// (local 0, owner none, shared `n << 2 | MERGED`), whatever `n`. No
+    /// effect on an immortal. Mirrors the free-threaded `Py_SET_REFCNT`
+    /// (`_Py_SetRefcnt`), which checks for overflow only in the owner's
+    /// branch.
     ///
     /// # Errors
     /// [`CountError::NegativeRequest`] for `n < 0`; nothing changes.
@@ -348,9 +388,12 @@ impl FtHeader {
         if self.is_immortal() {
             return Ok(());
         }
-        if n as usize > u32::MAX as usize {
-            self.make_immortal();
-        } else if self.is_owned_by_current_thread() {
+        if self.is_owned_by_current_thread() {
+            if n as usize > u32::MAX as usize {
+                // The local count cannot hold it.
+                self.make_immortal();
+                return Ok(());
+            }
             self.ob_ref_local.store(n as u32, Ordering::Relaxed);
             self.ob_ref_shared
                 .fetch_and(REF_SHARED_FLAG_MASK, Ordering::AcqRel);

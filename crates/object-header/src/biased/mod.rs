@@ -20,9 +20,11 @@
 //! `ob_ref_shared` atomically. When the owner's local count reaches zero
 //! the two merge (`_Py_MergeZeroLocalRefcount`); when a non-owner would
 //! take the shared count below zero it hands its reference to the owner's
-//! merge queue instead ([`queue`]), and the owner merges at its next
-//! safepoint ([`merge_refcounts`]). Objects queued to a thread that has
-//! exited are merged by the thread that queues them.
+//! merge queue instead (`_Py_brc_queue_object`), and the owner merges at
+//! its next safepoint ([`merge_refcounts`]). Objects queued to a thread
+//! that has exited are merged by the thread that queues them; a reference
+//! that dies in a queue operation is deallocated through the hook
+//! installed with [`set_dealloc_hook`].
 //!
 //! # Mirrors
 //! `Include/refcount.h` and `Include/object.h` (free-threaded build),

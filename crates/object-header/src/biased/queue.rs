@@ -27,6 +27,11 @@ pub const NUM_BUCKETS: usize = 257;
 /// operation (an owner's merge, a thread's exit, an abandoned object).
 /// The type layer installs one that dispatches through the object's
 /// type.
+///
+/// The hook receives the pointer the queuing decrement was given: from
+/// [`FtHeader::decref_raw`], the caller's pointer to the whole object,
+/// which the hook may cast back to it; from [`FtHeader::decref`], a
+/// pointer valid for the header's 24 bytes only.
 pub type DeallocHook = unsafe fn(NonNull<FtHeader>);
 
 static DEALLOC_HOOK: OnceLock<DeallocHook> = OnceLock::new();
@@ -35,8 +40,14 @@ static DEALLOC_HOOK: OnceLock<DeallocHook> = OnceLock::new();
 /// operation. The first call wins; a later call with another function is
 /// refused and returns the installed one.
 ///
+/// Install it once (under a `std::sync::Once`, as the type layer does):
+/// a later call with the *same* function is accepted only if its pointer
+/// compares equal, which Rust does not promise (a function may have
+/// several addresses, one per codegen unit; Miri gives each use its own).
+///
 /// # Errors
-/// The installed hook, when a different one was installed before.
+/// The installed hook, when another one (or the same one at another
+/// address) was installed before.
 pub fn set_dealloc_hook(hook: DeallocHook) -> Result<(), DeallocHook> {
     let installed = *DEALLOC_HOOK.get_or_init(|| hook);
     if installed as usize == hook as usize {
@@ -91,7 +102,9 @@ impl Table {
         }
     }
 
-    fn bucket(&self, tid: usize) -> std::sync::MutexGuard<'_, Bucket> {
+    /// Locks `tid`'s bucket. The guard is returned as `impl DerefMut`
+    /// because std's and loom's `MutexGuard` are different types.
+    fn bucket(&self, tid: usize) -> impl core::ops::DerefMut<Target = Bucket> + '_ {
         self.buckets[tid % NUM_BUCKETS]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -137,15 +150,17 @@ pub(crate) fn unregister_thread(tid: usize) {
 }
 
 /// Hands one reference to `op` to its owner's queue (the caller already
-/// moved `op` to QUEUED). Returns `true` when the caller's merge found the
-/// count at 0: the owner had exited, and the caller must deallocate.
-/// Mirrors `_Py_brc_queue_object`.
+/// moved `op` to QUEUED) and says what became of it: when the owner had
+/// exited, the caller merges it away itself and, at count 0
+/// ([`QueueOutcome::Dead`]), must deallocate. Mirrors
+/// `_Py_brc_queue_object`.
 ///
 /// # Safety
-/// - `op` is a live biased header; the caller owns one reference to it and
-///   gives it up.
-pub(crate) unsafe fn queue_object(op: &FtHeader) -> QueueOutcome {
-    let tid = op.ob_tid.load(crate::sync::Ordering::Acquire);
+/// - `op` points to `header`, a live biased header; the caller owns one
+///   reference to it and gives it up. `op` is what the queue keeps and the
+///   dealloc hook receives, so it carries the caller's provenance.
+pub(crate) unsafe fn queue_object(header: &FtHeader, op: NonNull<FtHeader>) -> QueueOutcome {
+    let tid = header.ob_tid.load(crate::sync::Ordering::Acquire);
     if tid == super::UNOWNED_TID {
         // The owner merged meanwhile: decrement the merged count instead.
         return QueueOutcome::OwnerMerged;
@@ -153,12 +168,12 @@ pub(crate) unsafe fn queue_object(op: &FtHeader) -> QueueOutcome {
     {
         let mut bucket = table().bucket(tid);
         if let Some(q) = bucket.threads.get_mut(&tid) {
-            q.push(Queued(NonNull::from(op)));
+            q.push(Queued(op));
             return QueueOutcome::Queued;
         }
     }
     // The owner exited: merge our reference away ourselves.
-    if op.explicit_merge(-1) == 0 {
+    if header.explicit_merge(-1) == 0 {
         QueueOutcome::Dead
     } else {
         QueueOutcome::Queued
