@@ -33,8 +33,9 @@
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
 mod debug;
+pub mod ft;
 mod gc_api;
-mod object;
+pub(crate) mod object;
 mod refcount;
 
 pub use debug::*;

@@ -34,6 +34,12 @@ pub fn take_error() -> Option<ObjectError> {
     LAST_ERROR.with(|e| e.borrow_mut().take())
 }
 
+/// Keeps `e` for [`take_error`]; returns CPython's −1.
+pub(crate) fn set_error(e: ObjectError) -> c_int {
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(e));
+    -1
+}
+
 /// The object's type. Mirrors `Py_TYPE`.
 ///
 /// # Examples
@@ -93,10 +99,7 @@ pub unsafe fn PyType_Ready(ty: *mut PyTypeObject) -> c_int {
     // SAFETY: first bullet.
     match unsafe { (*ty).ready() } {
         Ok(()) => 0,
-        Err(e) => {
-            LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(e));
-            -1
-        }
+        Err(e) => set_error(e),
     }
 }
 

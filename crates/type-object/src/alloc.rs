@@ -132,10 +132,7 @@ impl Heap {
     /// with `0xDD` and never reused, double frees are refused, and live
     /// blocks are registered with their type names.
     pub fn with_checked(checked: bool) -> Heap {
-        if checked {
-            crate::thread_state::with(|s| s.checked_heaps.set(s.checked_heaps.get() + 1));
-        }
-        Heap {
+        let heap = Heap {
             inner: Box::new(HeapInner {
                 bump: Bump::new(),
                 free: Default::default(),
@@ -143,7 +140,13 @@ impl Heap {
                 live: Cell::new(0),
                 checked: checked.then(|| RefCell::new(Registry::default())),
             }),
+        };
+        if checked {
+            let inner: *const HeapInner = &*heap.inner;
+            THREAD_CHECKED_HEAPS.with(|h| h.borrow_mut().push(inner));
+            crate::thread_state::with(|s| s.checked_heaps.set(s.checked_heaps.get() + 1));
         }
+        heap
     }
 
     /// Whether this heap runs in checked mode.
@@ -393,6 +396,16 @@ impl Default for Heap {
 
 impl Drop for Heap {
     fn drop(&mut self) {
+        if self.inner.checked.is_some() && self.inner.live.get() == 0 {
+            // Its registry goes with it: this thread's checked dealloc path
+            // stops consulting it (a heap parked below stays listed).
+            let inner: *const HeapInner = &*self.inner;
+            // `try_with`: a heap dropped during thread teardown may outlive
+            // the list.
+            let _ = THREAD_CHECKED_HEAPS.try_with(|h| h.borrow_mut().retain(|&p| p != inner));
+            let _ = crate::thread_state::STATE
+                .try_with(|s| s.checked_heaps.set(s.checked_heaps.get().saturating_sub(1)));
+        }
         if self.inner.live.get() == 0 && self.inner.checked.is_none() {
             return; // the Bump frees every pool
         }
@@ -567,26 +580,44 @@ pub fn system_alloc(size: usize) -> Option<NonNull<u8>> {
     }
 }
 
-/// In checked mode, whether the generic block `p` is live; `None` when its
-/// heap is unchecked.
-///
-/// # Safety
-/// - `p` came from [`Heap::alloc`] of a heap that is alive or leaked.
-pub(crate) unsafe fn block_is_live(p: *mut u8) -> Option<bool> {
-    // SAFETY: first bullet: the pool header precedes the block.
-    let inner = unsafe { &*(*pool_of(p)).heap };
-    let reg = inner.checked.as_ref()?;
-    Some(reg.borrow().live.contains_key(&(p as usize)))
+thread_local! {
+    /// This thread's checked heaps (alive, or parked with live blocks): the
+    /// registries checked mode consults by address, so it never has to
+    /// guess whether an arbitrary pointer lies in one of its pools.
+    static THREAD_CHECKED_HEAPS: RefCell<Vec<*const HeapInner>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The type name checked mode recorded when `p` was freed.
-///
-/// # Safety
-/// - `p` is a block freed by a checked heap that is alive or leaked.
-pub(crate) unsafe fn freed_type_name(p: *mut u8) -> Option<&'static str> {
-    // SAFETY: first bullet: the pool header precedes the block.
-    let inner = unsafe { &*(*pool_of(p)).heap };
-    let reg = inner.checked.as_ref()?;
-    let name = reg.borrow().freed.get(&(p as usize)).copied();
-    name
+/// Looks `p` up in this thread's checked registries.
+fn with_checked_registries<R>(mut f: impl FnMut(&Registry) -> Option<R>) -> Option<R> {
+    THREAD_CHECKED_HEAPS.with(|heaps| {
+        heaps.borrow().iter().find_map(|&inner| {
+            // SAFETY: a listed heap is alive or parked (never freed while
+            // listed: its drop unlists it first).
+            let reg = unsafe { (*inner).checked.as_ref() }?;
+            f(&reg.borrow())
+        })
+    })
+}
+
+/// Whether block `p` is a live block of one of this thread's checked heaps
+/// (`Some(true)`), a freed one (`Some(false)`), or unknown to them (`None`:
+/// memory the caller allocated, or an unchecked heap's).
+pub(crate) fn block_is_live(p: *mut u8) -> Option<bool> {
+    let addr = p as usize;
+    with_checked_registries(|reg| {
+        if reg.live.contains_key(&addr) {
+            Some(true)
+        } else if reg.freed.contains_key(&addr) {
+            Some(false)
+        } else {
+            None
+        }
+    })
+}
+
+/// The type name checked mode recorded when block `p` was freed by one of
+/// this thread's checked heaps.
+pub(crate) fn freed_type_name(p: *mut u8) -> Option<&'static str> {
+    let addr = p as usize;
+    with_checked_registries(|reg| reg.freed.get(&addr).copied())
 }

@@ -32,11 +32,18 @@ pub unsafe fn dealloc(op: *mut Object) {
         // not in a singly linked phase while counts drop to 0.
         unsafe { gc_head::untrack(op) };
     }
-    thread_state::with(|s| {
-        // SAFETY: first bullet; the trashcan calls the closure once per
-        // object whose count reached 0, and each such object is whole.
-        unsafe { s.trashcan.run(op, |op| dispatch(s, op)) }
-    })
+    // SAFETY: first bullet; `dispatch_default` deallocates a default
+    // object once.
+    thread_state::with(|s| unsafe { s.trashcan.run(op.cast(), dispatch_default) })
+}
+
+/// The trashcan's dispatch for default objects.
+///
+/// # Safety
+/// - As [`dealloc`], for the object at `op`.
+unsafe fn dispatch_default(op: *mut u8) {
+    // SAFETY: first bullet.
+    thread_state::with(|s| unsafe { dispatch(s, op.cast()) })
 }
 
 /// One object's teardown: tracer, then `tp_dealloc` (checked mode's
@@ -123,11 +130,10 @@ unsafe fn dispatch_checked(op: *mut Object) -> Result<(), ObjectError> {
     // SAFETY: first bullet.
     unsafe { call_tp_dealloc(op) };
     if generic {
-        // SAFETY: a generic block's pool header outlives the block
-        // (quarantine keeps freed blocks of a checked heap allocated).
-        // A live block whose count is above 0 again was resurrected by a
-        // finalizer (PEP 442): legal, the dealloc returned early.
-        if unsafe { alloc::block_is_live(block) } == Some(true)
+        // Only blocks a checked heap registered are judged; a live block
+        // whose count is above 0 again was resurrected by a finalizer
+        // (PEP 442): legal, the dealloc returned early.
+        if alloc::block_is_live(block) == Some(true)
             // SAFETY: the block is live, so the header is readable.
             && unsafe { (*op).ob_refcnt.refcnt() } == 0
         {
@@ -146,12 +152,13 @@ pub unsafe fn type_name(op: *mut Object) -> &'static str {
     // SAFETY: first bullet.
     let ty = unsafe { (*op).ob_type };
     if ty as usize == usize::from_ne_bytes([alloc::DEAD_BYTE; 8]) {
-        // SAFETY: only a checked heap writes the poison, and it keeps the
-        // block (and its pool header) allocated.
-        // A GC object's block starts at its pre-header.
-        return unsafe { alloc::freed_type_name(op.cast()) }
-            // SAFETY: as above; the pre-header lies in the same pool.
-            .or_else(|| unsafe { alloc::freed_type_name(GcHead::of(op).cast()) })
+        // Only a checked heap writes the poison; its registry knows the
+        // block, which for a GC object starts at the pre-header.
+        let pre_header = op
+            .cast::<u8>()
+            .wrapping_sub(crate::gc_head::PRE_HEADER_SIZE);
+        return alloc::freed_type_name(op.cast())
+            .or_else(|| alloc::freed_type_name(pre_header))
             .unwrap_or("<freed>");
     }
     // SAFETY: first bullet: a live object's type is valid (T3).

@@ -8,16 +8,19 @@ use core::ops::Deref;
 use core::ptr::{self, NonNull};
 
 use crate::alloc::{Heap, ALIGN};
-use crate::create::{alloc_in, free_object};
+use crate::create::alloc_in;
+use crate::flavour::Flavour;
+use crate::ft::FtObject;
 use crate::object::Object;
 use crate::refs::{decref, incref};
 use crate::type_object::{InquiryFn, TraverseFn, TypeObject, TPFLAGS_HAVE_GC, TPFLAGS_READY};
 
-/// The layout of an object whose payload is the Rust value `T`.
+/// The layout of an object whose payload is the Rust value `T`, with the
+/// header of flavour `O`.
 #[repr(C)]
-pub struct Instance<T> {
+pub struct Instance<T, O = Object> {
     /// The header (T1: first).
-    pub ob_base: Object,
+    pub ob_base: O,
     /// The payload.
     pub value: T,
 }
@@ -39,34 +42,60 @@ pub struct Instance<T> {
 /// assert_eq!(b.refcnt(), 2);
 /// assert_eq!(a.0, 7);
 /// ```
+///
+/// The free-threaded flavour (`RustType<T, FtObject>`) makes objects any
+/// thread may reference:
+/// ```
+/// use type_object::ft::FtObject;
+/// use type_object::{Ref, RustType};
+///
+/// static SHARED: RustType<u64, FtObject> = RustType::new("shared");
+///
+/// let a = Ref::new(&SHARED, 7);
+/// let b = a.clone();
+/// std::thread::spawn(move || assert_eq!(*b, 7)).join().unwrap();
+/// assert_eq!(*a, 7);
+/// ```
 #[repr(transparent)]
-pub struct RustType<T> {
-    ty: TypeObject,
+pub struct RustType<T, O = Object> {
+    ty: TypeObject<O>,
     _payload: PhantomData<fn() -> T>,
 }
 
-impl<T> RustType<T> {
+impl<T, O: Flavour> RustType<T, O> {
     /// A static type named `name` for payload `T`.
     ///
     /// # Panics
     /// At compile time (in a `static`), when `T` needs more than 16-byte
-    /// alignment, which the allocator does not provide.
-    pub const fn new(name: &'static str) -> RustType<T> {
+    /// alignment, which the allocators do not provide.
+    pub const fn new(name: &'static str) -> RustType<T, O> {
         assert!(
-            align_of::<Instance<T>>() <= ALIGN,
+            align_of::<Instance<T, O>>() <= ALIGN,
             "payload alignment above 16 bytes"
         );
         RustType {
             ty: TypeObject {
                 tp_name: name,
-                tp_basicsize: size_of::<Instance<T>>() as isize,
-                tp_dealloc: Some(instance_dealloc::<T>),
+                tp_basicsize: size_of::<Instance<T, O>>() as isize,
+                tp_dealloc: Some(instance_dealloc::<T, O>),
                 ..TypeObject::DEFAULT
             },
             _payload: PhantomData,
         }
     }
 
+    /// The untyped type object.
+    pub const fn type_object(&self) -> &TypeObject<O> {
+        &self.ty
+    }
+
+    /// The type object as the raw pointer the CPython-name table takes.
+    pub fn as_ptr(&'static self) -> *mut TypeObject<O> {
+        ptr::from_ref(&self.ty).cast_mut()
+    }
+}
+
+impl<T> RustType<T> {
     /// A static GC type named `name` for payload `T`: as [`new`](Self::new),
     /// plus `Py_TPFLAGS_HAVE_GC` and the given `tp_traverse` and `tp_clear`.
     /// Instances get a GC header in front (untracked); the generic dealloc
@@ -108,16 +137,6 @@ impl<T> RustType<T> {
         ty.ty.tp_clear = Some(clear);
         ty
     }
-
-    /// The untyped type object.
-    pub const fn type_object(&self) -> &TypeObject {
-        &self.ty
-    }
-
-    /// The type object as the raw pointer the CPython-name table takes.
-    pub fn as_ptr(&'static self) -> *mut TypeObject {
-        ptr::from_ref(&self.ty).cast_mut()
-    }
 }
 
 impl TypeObject {
@@ -128,20 +147,22 @@ impl TypeObject {
     }
 }
 
-/// `tp_dealloc` of a [`RustType<T>`]: drops the payload, frees the block.
+/// `tp_dealloc` of a [`RustType<T, O>`]: drops the payload, frees the
+/// block.
 ///
 /// # Safety
-/// - `op` is an `Instance<T>` whose count reached 0.
-unsafe extern "C" fn instance_dealloc<T>(op: *mut Object) {
+/// - `op` is an `Instance<T, O>` whose count reached 0.
+unsafe extern "C" fn instance_dealloc<T, O: Flavour>(op: *mut O) {
     // SAFETY: first bullet: the payload is initialised and dropped once.
-    unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*op.cast::<Instance<T>>()).value)) };
+    unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*op.cast::<Instance<T, O>>()).value)) };
     // SAFETY: first bullet; the payload is torn down.
-    unsafe { free_object(op) };
+    unsafe { O::free(op) };
 }
 
 /// An owning handle to an object with payload `T`: `Clone` increments,
 /// `Drop` decrements and, at zero, dispatches to the type's `tp_dealloc`.
-/// The safe form of `Py_INCREF`/`Py_DECREF`.
+/// The safe form of `Py_INCREF`/`Py_DECREF`, for either header flavour
+/// (`O`, default [`Object`]).
 ///
 /// A `Ref` over the thread-confined count word is neither `Send` nor
 /// `Sync`:
@@ -153,47 +174,48 @@ unsafe extern "C" fn instance_dealloc<T>(op: *mut Object) {
 /// fn needs_sync<T: Sync>() {}
 /// needs_sync::<type_object::Ref<u64>>();
 /// ```
-pub struct Ref<T> {
-    ptr: NonNull<Instance<T>>,
-    _owns: PhantomData<*const Instance<T>>,
+/// A `Ref` to a free-threaded object is both, when its payload is:
+/// ```
+/// fn needs_send_sync<T: Send + Sync>() {}
+/// needs_send_sync::<type_object::Ref<u64, type_object::ft::FtObject>>();
+/// ```
+pub struct Ref<T, O: Flavour = Object> {
+    ptr: NonNull<Instance<T, O>>,
+    _owns: PhantomData<*const Instance<T, O>>,
 }
 
-impl<T> Ref<T> {
-    /// Allocates an object of type `ty` holding `value` from this thread's
-    /// default heap.
-    ///
-    /// # Panics
-    /// When memory runs out.
-    pub fn new(ty: &'static RustType<T>, value: T) -> Ref<T> {
-        crate::alloc::with_default_heap(|heap| Ref::new_in(heap, ty, value))
-    }
+// SAFETY: a free-threaded header is counted with atomics by any thread
+// (B1-B3), and the payload is shared only immutably, so handles may move
+// and be shared across threads when the payload may.
+unsafe impl<T: Send + Sync> Send for Ref<T, FtObject> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Ref<T, FtObject> {}
 
-    /// Allocates an object of type `ty` holding `value` from `heap`.
+impl<T, O: Flavour> Ref<T, O> {
+    /// Allocates an object of type `ty` holding `value` (the default
+    /// flavour from this thread's default heap, the free-threaded one from
+    /// the system allocator).
     ///
     /// # Panics
     /// When memory runs out.
-    pub fn new_in(heap: &Heap, ty: &'static RustType<T>, value: T) -> Ref<T> {
-        if ty.ty.flags() & TPFLAGS_READY == 0 {
-            ty.ty
-                .ready()
-                .expect("a RustType always has a dealloc and a valid size");
-        }
+    pub fn new(ty: &'static RustType<T, O>, value: T) -> Ref<T, O> {
+        ready(&ty.ty);
         // SAFETY: a readied static type made for payload `T`.
-        unsafe { Ref::alloc(heap, ty.as_ptr(), value) }
+        let op = unsafe { O::alloc(ty.as_ptr()) };
+        // SAFETY: a fresh instance of a type made for `T`.
+        unsafe { Ref::init(op, value) }
     }
 
+    /// Writes the payload into a fresh instance.
+    ///
     /// # Safety
-    /// - `ty` is a live, readied type whose instances are `Instance<T>`
-    ///   with the generic allocator (a [`RustType<T>`] or a
-    ///   [`HeapType<T>`]).
-    unsafe fn alloc(heap: &Heap, ty: *mut TypeObject, value: T) -> Ref<T> {
-        // SAFETY: first bullet.
-        let op = unsafe { alloc_in(heap, ty, 0) };
-        let Some(op) = NonNull::new(op.cast::<Instance<T>>()) else {
-            std::alloc::handle_alloc_error(core::alloc::Layout::new::<Instance<T>>())
+    /// - `op` is null or a fresh `Instance<T, O>` with count 1 whose
+    ///   payload is not initialised.
+    unsafe fn init(op: *mut O, value: T) -> Ref<T, O> {
+        let Some(op) = NonNull::new(op.cast::<Instance<T, O>>()) else {
+            std::alloc::handle_alloc_error(core::alloc::Layout::new::<Instance<T, O>>())
         };
-        // SAFETY: the block holds an `Instance<T>` whose payload is not
-        // initialised yet.
+        // SAFETY: first bullet.
         unsafe { ptr::addr_of_mut!((*op.as_ptr()).value).write(value) };
         Ref {
             ptr: op,
@@ -203,13 +225,13 @@ impl<T> Ref<T> {
 
     /// The object's header, for the raw layer (borrowed: no count moves).
     #[inline]
-    pub fn as_ptr(this: &Self) -> *mut Object {
+    pub fn as_ptr(this: &Self) -> *mut O {
         this.ptr.as_ptr().cast()
     }
 
     /// Gives up the handle, keeping its reference, as a raw object pointer.
     #[inline]
-    pub fn into_raw(this: Self) -> *mut Object {
+    pub fn into_raw(this: Self) -> *mut O {
         let op = Ref::as_ptr(&this);
         core::mem::forget(this);
         op
@@ -218,12 +240,11 @@ impl<T> Ref<T> {
     /// Takes ownership of one reference to `op`.
     ///
     /// # Safety
-    /// - `op` is an object of a [`RustType<T>`] or [`HeapType<T>`] (same
-    ///   `T`), e.g. from
-    ///   [`Ref::into_raw`].
+    /// - `op` is an object of a [`RustType<T, O>`] or [`HeapType<T>`]
+    ///   (same `T`), e.g. from [`Ref::into_raw`].
     /// - The caller owns one reference to it and gives it to the handle.
     #[inline]
-    pub unsafe fn from_raw(op: *mut Object) -> Ref<T> {
+    pub unsafe fn from_raw(op: *mut O) -> Ref<T, O> {
         Ref {
             // SAFETY: first bullet: a live object is never null.
             ptr: unsafe { NonNull::new_unchecked(op.cast()) },
@@ -240,27 +261,52 @@ impl<T> Ref<T> {
     /// The object's count. Mirrors `Py_REFCNT`.
     #[inline]
     pub fn refcnt(&self) -> isize {
-        self.header().ob_refcnt.refcnt()
+        // SAFETY: the handle's reference keeps the object live.
+        unsafe { O::refcnt(Ref::as_ptr(self)) }
     }
 
     /// Makes the object immortal (it is then never freed). Mirrors
     /// `_Py_SetImmortal`.
     pub fn make_immortal(&self) {
-        self.header().ob_refcnt.make_immortal()
-    }
-
-    #[inline]
-    fn header(&self) -> &Object {
-        // SAFETY: T2: the handle's reference keeps the object live.
-        unsafe { &(*self.ptr.as_ptr()).ob_base }
+        // SAFETY: the handle's reference keeps the object live.
+        unsafe { O::make_immortal(Ref::as_ptr(self)) }
     }
 }
 
-impl<T> Clone for Ref<T> {
+impl<T> Ref<T> {
+    /// Allocates an object of type `ty` holding `value` from `heap`.
+    ///
+    /// # Panics
+    /// When memory runs out.
+    pub fn new_in(heap: &Heap, ty: &'static RustType<T>, value: T) -> Ref<T> {
+        ready(&ty.ty);
+        // SAFETY: a readied static type made for payload `T`.
+        unsafe { Ref::alloc(heap, ty.as_ptr(), value) }
+    }
+
+    /// # Safety
+    /// - `ty` is a live, readied type whose instances are `Instance<T>`
+    ///   with the generic allocator (a [`RustType<T>`] or a
+    ///   [`HeapType<T>`]).
+    unsafe fn alloc(heap: &Heap, ty: *mut TypeObject, value: T) -> Ref<T> {
+        // SAFETY: first bullet.
+        unsafe { Ref::init(alloc_in(heap, ty, 0), value) }
+    }
+}
+
+/// Readies a `RustType`'s type object on first use.
+fn ready<O>(ty: &TypeObject<O>) {
+    if ty.flags() & TPFLAGS_READY == 0 {
+        ty.ready()
+            .expect("a RustType always has a dealloc and a valid size");
+    }
+}
+
+impl<T, O: Flavour> Clone for Ref<T, O> {
     #[inline]
     fn clone(&self) -> Self {
         // SAFETY: the handle's reference keeps the object live.
-        unsafe { incref(Ref::as_ptr(self)) };
+        unsafe { O::incref(Ref::as_ptr(self)) };
         Ref {
             ptr: self.ptr,
             _owns: PhantomData,
@@ -268,15 +314,15 @@ impl<T> Clone for Ref<T> {
     }
 }
 
-impl<T> Drop for Ref<T> {
+impl<T, O: Flavour> Drop for Ref<T, O> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: the handle owns one reference and gives it up here.
-        unsafe { decref(Ref::as_ptr(self)) }
+        unsafe { O::decref(Ref::as_ptr(self)) }
     }
 }
 
-impl<T> Deref for Ref<T> {
+impl<T, O: Flavour> Deref for Ref<T, O> {
     type Target = T;
 
     #[inline]
@@ -287,12 +333,9 @@ impl<T> Deref for Ref<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Ref<T> {
+impl<T: fmt::Debug, O: Flavour> fmt::Debug for Ref<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: the handle keeps the type alive (T3).
-        let name = unsafe { (*self.header().ob_type).tp_name };
         f.debug_struct("Ref")
-            .field("type", &name)
             .field("addr", &self.ptr)
             .field("refcnt", &self.refcnt())
             .field("value", &**self)

@@ -40,6 +40,8 @@ pub mod alloc;
 pub mod create;
 pub mod dealloc;
 pub mod error;
+pub mod flavour;
+pub mod ft;
 pub mod gc_head;
 pub mod handle;
 pub mod object;

@@ -11,6 +11,7 @@ use object_header::Released;
 
 use crate::dealloc::{dealloc, negative_refcount};
 use crate::error::ObjectError;
+use crate::flavour::Flavour;
 use crate::object::Object;
 
 /// Adds a reference. Mirrors `Py_INCREF`
@@ -84,10 +85,10 @@ pub unsafe fn try_decref(op: *mut Object) -> Result<(), ObjectError> {
 /// # Safety
 /// - `op` is null or points to a live object.
 #[inline]
-pub unsafe fn xincref(op: *mut Object) {
+pub unsafe fn xincref<O: Flavour>(op: *mut O) {
     if !op.is_null() {
         // SAFETY: first bullet.
-        unsafe { incref(op) }
+        unsafe { O::incref(op) }
     }
 }
 
@@ -96,10 +97,10 @@ pub unsafe fn xincref(op: *mut Object) {
 /// # Safety
 /// - `op` is null or as [`decref`].
 #[inline]
-pub unsafe fn xdecref(op: *mut Object) {
+pub unsafe fn xdecref<O: Flavour>(op: *mut O) {
     if !op.is_null() {
         // SAFETY: first bullet.
-        unsafe { decref(op) }
+        unsafe { O::decref(op) }
     }
 }
 
@@ -108,9 +109,9 @@ pub unsafe fn xdecref(op: *mut Object) {
 /// # Safety
 /// - As [`incref`].
 #[inline]
-pub unsafe fn new_ref(op: *mut Object) -> *mut Object {
+pub unsafe fn new_ref<O: Flavour>(op: *mut O) -> *mut O {
     // SAFETY: first bullet.
-    unsafe { incref(op) };
+    unsafe { O::incref(op) };
     op
 }
 
@@ -119,7 +120,7 @@ pub unsafe fn new_ref(op: *mut Object) -> *mut Object {
 /// # Safety
 /// - As [`xincref`].
 #[inline]
-pub unsafe fn xnew_ref(op: *mut Object) -> *mut Object {
+pub unsafe fn xnew_ref<O: Flavour>(op: *mut O) -> *mut O {
     // SAFETY: first bullet.
     unsafe { xincref(op) };
     op
@@ -132,7 +133,7 @@ pub unsafe fn xnew_ref(op: *mut Object) -> *mut Object {
 /// # Safety
 /// - `*slot` is null or a reference the slot owns.
 #[inline]
-pub unsafe fn clear(slot: &mut *mut Object) {
+pub unsafe fn clear<O: Flavour>(slot: &mut *mut O) {
     let old = core::mem::replace(slot, ptr::null_mut());
     // SAFETY: first bullet: the slot's reference moves to `old`.
     unsafe { xdecref(old) }
@@ -145,10 +146,10 @@ pub unsafe fn clear(slot: &mut *mut Object) {
 /// - `*slot` is a reference the slot owns (not null).
 /// - `new` is a reference the caller gives to the slot.
 #[inline]
-pub unsafe fn setref(slot: &mut *mut Object, new: *mut Object) {
+pub unsafe fn setref<O: Flavour>(slot: &mut *mut O, new: *mut O) {
     let old = core::mem::replace(slot, new);
     // SAFETY: first bullet.
-    unsafe { decref(old) }
+    unsafe { O::decref(old) }
 }
 
 /// [`setref`] whose old value may be null. Mirrors `Py_XSETREF`.
@@ -157,7 +158,7 @@ pub unsafe fn setref(slot: &mut *mut Object, new: *mut Object) {
 /// - `*slot` is null or a reference the slot owns.
 /// - `new` is null or a reference the caller gives to the slot.
 #[inline]
-pub unsafe fn xsetref(slot: &mut *mut Object, new: *mut Object) {
+pub unsafe fn xsetref<O: Flavour>(slot: &mut *mut O, new: *mut O) {
     let old = core::mem::replace(slot, new);
     // SAFETY: first bullet.
     unsafe { xdecref(old) }

@@ -19,7 +19,10 @@
 
 use core::cell::{Cell, UnsafeCell};
 
-use crate::object::Object;
+/// A flavour's dispatch: deallocates the object at the pointer (a default
+/// [`Object`](crate::Object) or a free-threaded
+/// [`FtObject`](crate::ft::FtObject)).
+pub(crate) type Dispatch = unsafe fn(*mut u8);
 
 /// The nesting depth at which deallocs are deferred.
 pub const UNWIND_LEVEL: u32 = 50;
@@ -44,9 +47,9 @@ pub(crate) struct Trashcan {
 }
 
 thread_local! {
-    /// Deposited objects, drained last in, first out. Only the cold paths
-    /// touch it.
-    static DELETE_LATER: UnsafeCell<Vec<*mut Object>> = const { UnsafeCell::new(Vec::new()) };
+    /// Deposited objects with their flavour's dispatch, drained last in,
+    /// first out. Only the cold paths touch it.
+    static DELETE_LATER: UnsafeCell<Vec<(*mut u8, Dispatch)>> = const { UnsafeCell::new(Vec::new()) };
 }
 
 /// The approximate stack pointer: the address of a local.
@@ -65,58 +68,81 @@ impl Trashcan {
         }
     }
 
-    /// Runs `dealloc(op)` with bounded nesting; `dealloc` may run later, for
-    /// this or for deposited objects, from an outer call.
+    /// Runs `dealloc(op)` with bounded nesting, or deposits `op` with its
+    /// `dealloc` for the outermost call to run.
     ///
     /// # Safety
     /// - `op`'s count reached 0 and nothing else will deallocate it.
-    /// - `dealloc` is sound to call exactly once on each object whose count
-    ///   reached 0 (this one and every one deposited earlier).
+    /// - `dealloc` is sound to call exactly once on `op`.
     #[inline(always)]
-    pub(crate) unsafe fn run(&self, op: *mut Object, dealloc: impl Fn(*mut Object)) {
+    pub(crate) unsafe fn run(&self, op: *mut u8, dealloc: Dispatch) {
         let depth = self.depth.get();
         if depth == 0 {
             self.outer_sp.set(stack_pointer());
         } else if depth >= UNWIND_LEVEL
             || (HEADROOM_MEASURABLE && self.outer_sp.get().abs_diff(stack_pointer()) > STACK_BUDGET)
         {
-            self.deposit(op);
+            self.deposit(op, dealloc);
             return;
         }
-        self.depth.set(depth + 1);
-        dealloc(op);
-        self.depth.set(depth);
+        {
+            let _nesting = Nesting::enter(&self.depth, depth);
+            // SAFETY: both bullets.
+            unsafe { dealloc(op) };
+        }
         if depth == 0 && self.deferred.get() != 0 {
             // SAFETY: every deposited object reached 0 and is deallocated
-            // exactly once, popped before its dealloc runs.
-            unsafe { self.drain(&dealloc) };
+            // exactly once by its own dispatch, popped before it runs.
+            unsafe { self.drain() };
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn deposit(&self, op: *mut Object) {
+    fn deposit(&self, op: *mut u8, dealloc: Dispatch) {
         // SAFETY: the list is only touched by this thread, and never while
         // a reference into it is held (push and pop are whole operations).
-        DELETE_LATER.with(|l| unsafe { (*l.get()).push(op) });
+        DELETE_LATER.with(|l| unsafe { (*l.get()).push((op, dealloc)) });
         self.deferred.set(self.deferred.get() + 1);
     }
 
     /// # Safety
     /// - Every object on the list reached 0 and awaits its one dealloc,
-    ///   which `dealloc` performs soundly.
+    ///   which its dispatch performs soundly.
     #[cold]
     #[inline(never)]
-    unsafe fn drain(&self, dealloc: &dyn Fn(*mut Object)) {
+    unsafe fn drain(&self) {
         // SAFETY: as in `deposit`: the pop is a whole operation.
-        while let Some(op) = DELETE_LATER.with(|l| unsafe { (*l.get()).pop() }) {
+        while let Some((op, dealloc)) = DELETE_LATER.with(|l| unsafe { (*l.get()).pop() }) {
             self.deferred.set(self.deferred.get() - 1);
             self.outer_sp.set(stack_pointer());
-            self.depth.set(1);
-            // Popped first, so it runs once (second bullet of `run`).
-            dealloc(op);
-            self.depth.set(0);
+            let _nesting = Nesting::enter(&self.depth, 0);
+            // SAFETY: popped first, so it runs once (first bullet).
+            unsafe { dealloc(op) };
         }
+    }
+}
+
+/// One level of dealloc nesting: raises the depth on entry and restores it
+/// on exit, also when a dealloc panics (checked mode's errors do), so the
+/// trashcan keeps draining afterwards.
+struct Nesting<'a> {
+    depth: &'a Cell<u32>,
+    outer: u32,
+}
+
+impl<'a> Nesting<'a> {
+    #[inline(always)]
+    fn enter(depth: &'a Cell<u32>, outer: u32) -> Nesting<'a> {
+        depth.set(outer + 1);
+        Nesting { depth, outer }
+    }
+}
+
+impl Drop for Nesting<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.depth.set(self.outer);
     }
 }
 

@@ -7,21 +7,25 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use crate::error::ObjectError;
 use crate::object::Object;
 
+// The slot types take the object header type `O` of the flavour: the
+// default build's [`Object`], or the free-threaded one
+// ([`FtObject`](crate::ft::FtObject)).
+
 /// `tp_dealloc`, `tp_finalize`, `tp_del`: takes an object whose count is 0
 /// and tears it down. Mirrors `destructor`
 /// ([Include/object.h](https://github.com/python/cpython/blob/v3.14.0/Include/object.h)).
-pub type DeallocFn = unsafe extern "C" fn(*mut Object);
+pub type DeallocFn<O = Object> = unsafe extern "C" fn(*mut O);
 /// `tp_free`: releases a block. Mirrors `freefunc`.
 pub type FreeFn = unsafe extern "C" fn(*mut c_void);
 /// `tp_alloc`: allocates an instance with `nitems` items. Mirrors
 /// `allocfunc`.
-pub type AllocFn = unsafe extern "C" fn(*mut TypeObject, isize) -> *mut Object;
+pub type AllocFn<O = Object> = unsafe extern "C" fn(*mut TypeObject<O>, isize) -> *mut O;
 /// What `tp_traverse` calls for each reference. Mirrors `visitproc`.
-pub type VisitFn = unsafe extern "C" fn(*mut Object, *mut c_void) -> c_int;
+pub type VisitFn<O = Object> = unsafe extern "C" fn(*mut O, *mut c_void) -> c_int;
 /// `tp_traverse`. Mirrors `traverseproc`.
-pub type TraverseFn = unsafe extern "C" fn(*mut Object, VisitFn, *mut c_void) -> c_int;
+pub type TraverseFn<O = Object> = unsafe extern "C" fn(*mut O, VisitFn<O>, *mut c_void) -> c_int;
 /// `tp_clear`. Mirrors `inquiry`.
-pub type InquiryFn = unsafe extern "C" fn(*mut Object) -> c_int;
+pub type InquiryFn<O = Object> = unsafe extern "C" fn(*mut O) -> c_int;
 /// `tp_call`: calls an object as `callable(args, kwargs)`. Mirrors
 /// `ternaryfunc`
 /// ([Include/object.h](https://github.com/python/cpython/blob/v3.14.0/Include/object.h)).
@@ -30,7 +34,7 @@ pub type InquiryFn = unsafe extern "C" fn(*mut Object) -> c_int;
 /// directly as `args` (borrowed) and a null `kwargs`. The result is a new
 /// reference, or null when the call failed (CPython would have set an
 /// exception).
-pub type CallFn = unsafe extern "C" fn(*mut Object, *mut Object, *mut Object) -> *mut Object;
+pub type CallFn<O = Object> = unsafe extern "C" fn(*mut O, *mut O, *mut O) -> *mut O;
 
 /// The type is a heap type: counted, instances hold a reference to it.
 /// Mirrors `Py_TPFLAGS_HEAPTYPE`.
@@ -78,7 +82,7 @@ pub const TPFLAGS_DEFAULT: u64 = 0;
 /// assert!(COUNTED.ready().is_ok());
 /// ```
 #[repr(C)]
-pub struct TypeObject {
+pub struct TypeObject<O = Object> {
     /// The type's own header: static-immortal for a `static` type.
     pub ob_base: Object,
     /// The name errors and traces print.
@@ -92,22 +96,22 @@ pub struct TypeObject {
     /// [`flags`](Self::flags).
     pub tp_flags: u64,
     /// Tears an instance down at count 0. Required.
-    pub tp_dealloc: Option<DeallocFn>,
+    pub tp_dealloc: Option<DeallocFn<O>>,
     /// Allocates an instance; `None` means the generic allocator.
-    pub tp_alloc: Option<AllocFn>,
+    pub tp_alloc: Option<AllocFn<O>>,
     /// Frees an instance's block; `None` means the generic free.
     pub tp_free: Option<FreeFn>,
     /// Calls an instance (see [`CallFn`] for the argument convention);
     /// `None` when instances are not callable. Mirrors `tp_call`.
-    pub tp_call: Option<CallFn>,
+    pub tp_call: Option<CallFn<O>>,
     /// Visits every strong reference an instance owns (collector).
-    pub tp_traverse: Option<TraverseFn>,
+    pub tp_traverse: Option<TraverseFn<O>>,
     /// Drops the references an instance owns, to break cycles (collector).
-    pub tp_clear: Option<InquiryFn>,
+    pub tp_clear: Option<InquiryFn<O>>,
     /// PEP 442 finalizer (collector).
-    pub tp_finalize: Option<DeallocFn>,
+    pub tp_finalize: Option<DeallocFn<O>>,
     /// Legacy finalizer (collector).
-    pub tp_del: Option<DeallocFn>,
+    pub tp_del: Option<DeallocFn<O>>,
     /// Where an instance keeps the head of its weak-reference list (a
     /// `*mut Object` field), or 0 when instances cannot be weakly
     /// referenced. Mirrors `tp_weaklistoffset`.
@@ -137,7 +141,7 @@ impl TypeState {
 // static-immortal, which increments and decrements never write (H3); a
 // heap type is handed out only as a raw pointer or a `!Send` handle, so its
 // mortal word is touched by its creating thread only.
-unsafe impl Sync for TypeObject {}
+unsafe impl<O> Sync for TypeObject<O> {}
 
 /// The metatype: the type of every type object. Mirrors `PyType_Type`.
 pub static TYPE_TYPE: TypeObject = TypeObject {
@@ -147,16 +151,16 @@ pub static TYPE_TYPE: TypeObject = TypeObject {
     ..TypeObject::DEFAULT
 };
 
-impl TypeObject {
+impl<O> TypeObject<O> {
     /// A static type with every slot empty and the name `"object"`: the
     /// base of struct-update declarations (`..TypeObject::DEFAULT`).
     // A const by contract: `..TypeObject::DEFAULT` copies a fresh runtime
     // state into each declared type; nothing ever borrows the const itself.
     #[allow(clippy::declare_interior_mutable_const)]
-    pub const DEFAULT: TypeObject = TypeObject {
+    pub const DEFAULT: TypeObject<O> = TypeObject {
         ob_base: Object::new_static(addr_of!(TYPE_TYPE)),
         tp_name: "object",
-        tp_basicsize: core::mem::size_of::<Object>() as isize,
+        tp_basicsize: core::mem::size_of::<O>() as isize,
         tp_itemsize: 0,
         tp_flags: TPFLAGS_DEFAULT,
         tp_dealloc: None,
@@ -209,10 +213,8 @@ impl TypeObject {
         if self.tp_dealloc.is_none() {
             return Err(bad("tp_dealloc is missing (every type needs one)"));
         }
-        if self.tp_basicsize < core::mem::size_of::<Object>() as isize {
-            return Err(bad(
-                "tp_basicsize is smaller than the 16-byte object header",
-            ));
+        if self.tp_basicsize < core::mem::size_of::<O>() as isize {
+            return Err(bad("tp_basicsize is smaller than the object header"));
         }
         if self.tp_itemsize < 0 {
             return Err(bad("tp_itemsize is negative"));
@@ -226,7 +228,9 @@ impl TypeObject {
             .fetch_or(TPFLAGS_READY, Ordering::Relaxed);
         Ok(())
     }
+}
 
+impl TypeObject {
     /// Creates a heap type from `template`: counted (its creator holds the
     /// one reference), flagged `TPFLAGS_HEAPTYPE`, readied. Instances made
     /// by the generic allocator hold a reference each, and the type is freed

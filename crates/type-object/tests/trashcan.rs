@@ -141,3 +141,56 @@ fn nesting_is_bounded_at_the_unwind_level() {
     assert_eq!(MAX_DEFERRED.with(Cell::get), 1, "depth 50 deferred nothing");
     assert_eq!(type_object::trashcan::deferred_len(), 0);
 }
+
+/// A dealloc that panics (here checked mode refusing to deallocate an
+/// immortal) unwinds through the trashcan without leaving its depth raised:
+/// later deep structures are still drained completely.
+#[test]
+fn trashcan_recovers_after_a_panicking_dealloc() {
+    let _checked = type_object::Heap::with_checked(true);
+    let immortal = Ref::new(&NEST, Nest { _inner: Vec::new() });
+    immortal.make_immortal();
+    let op = Ref::into_raw(immortal);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: a live object; checked mode refuses it before any
+        // teardown, so nothing is freed.
+        unsafe { type_object::dealloc::dealloc(op) }
+    }));
+    let msg = caught.expect_err("checked mode refuses an immortal");
+    let text = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("immortal"), "{text}");
+    let mut head = Ref::new(&NEST, Nest { _inner: Vec::new() });
+    for _ in 0..200 {
+        head = Ref::new(&NEST, Nest { _inner: vec![head] });
+    }
+    drop(head);
+    assert_eq!(type_object::trashcan::deferred_len(), 0);
+}
+
+/// Checked mode judges only blocks its heaps registered: an object
+/// initialised in memory the caller owns (`PyObject_Init`) and deallocated
+/// without a free is not reported, and nothing outside the heap is read.
+#[test]
+fn checked_mode_leaves_caller_memory_alone() {
+    thread_local! {
+        static SEEN: Cell<usize> = const { Cell::new(0) };
+    }
+    unsafe extern "C" fn forget(_op: *mut Object) {
+        SEEN.with(|s| s.set(s.get() + 1));
+    }
+    static ON_STACK: TypeObject = TypeObject {
+        tp_name: "OnStack",
+        tp_dealloc: Some(forget),
+        ..TypeObject::DEFAULT
+    };
+    let _checked = type_object::Heap::with_checked(true);
+    assert!(ON_STACK.ready().is_ok());
+    let mut slot = core::mem::MaybeUninit::<Object>::uninit();
+    // SAFETY: `slot` is writable memory of the type's basic size; the
+    // object is deallocated (not freed) when its count reaches 0.
+    unsafe {
+        let op = type_object::create::init_object(slot.as_mut_ptr(), addr_of!(ON_STACK).cast_mut());
+        decref(op);
+    }
+    assert_eq!(SEEN.with(Cell::get), 1);
+}
