@@ -59,6 +59,8 @@ pub mod guide {
     pub mod checked_mode {}
     #[doc = include_str!("../docs/cycles.md")]
     pub mod cycles {}
+    #[doc = include_str!("../docs/free-threading.md")]
+    pub mod free_threading {}
 }
 
 /// The counting core: count words, immortality constants, the counter
