@@ -20,6 +20,7 @@
 
 pub mod collector;
 pub mod finalize;
+pub mod ft_collector;
 pub mod traverse;
 pub mod weakref;
 

@@ -1,6 +1,6 @@
 //! The CPython-name table of the free-threaded build (`Py_GIL_DISABLED`):
 //! the same names and signatures as [`crate::cpython`], over the
-//! free-threaded object header ([`FtObject`](type_object::ft::FtObject),
+//! free-threaded object header ([`FtObject`]:
 //! biased reference counting), plus the functions only that build has
 //! (`_Py_ThreadId`, `_Py_ExplicitMergeRefcount`, `_Py_brc_merge_refcounts`,
 //! `_Py_TryIncref`, ...).
@@ -55,10 +55,12 @@
 
 mod biased;
 mod counting;
+mod gc_api;
 mod object;
 
 pub use biased::*;
 pub use counting::*;
+pub use gc_api::*;
 pub use object::*;
 
 pub use super::{

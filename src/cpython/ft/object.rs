@@ -35,15 +35,26 @@ pub unsafe fn PyType_Ready(ty: *mut PyTypeObject) -> c_int {
 }
 
 /// Allocates a zeroed instance from the system allocator (any thread may
-/// free it): owned by the calling thread, local count 1, `ob_type` set.
-/// Mirrors `PyType_GenericAlloc`.
+/// free it): owned by the calling thread, local count 1, `ob_type` set; a
+/// `Py_TPFLAGS_HAVE_GC` instance is counted towards the next collection
+/// and tracked. Mirrors `PyType_GenericAlloc`.
 ///
 /// # Safety
 /// - `ty` is a live, readied type whose `tp_free` is empty or
 ///   [`PyObject_Free`].
 pub unsafe fn PyType_GenericAlloc(ty: *mut PyTypeObject, nitems: Py_ssize_t) -> *mut PyObject {
     // SAFETY: first bullet.
-    unsafe { create::generic_alloc(ty, nitems) }
+    let gc = unsafe { (*ty).is_gc() };
+    if gc {
+        gc_traverse::ft_collector::note_allocation();
+    }
+    // SAFETY: first bullet.
+    let op = unsafe { create::generic_alloc(ty, nitems) };
+    if gc && !op.is_null() {
+        // SAFETY: a fresh GC instance, untracked.
+        unsafe { type_object::ft::tracking::track(op) };
+    }
+    op
 }
 
 /// Allocates through the type's `tp_alloc`. Mirrors `PyObject_New`.

@@ -49,7 +49,7 @@ mod queue;
 mod thread_id;
 
 pub use header::{Decref, FtHeader};
-pub use queue::{merge_refcounts, set_dealloc_hook, DeallocHook, NUM_BUCKETS};
+pub use queue::{merge_all_queues, merge_refcounts, set_dealloc_hook, DeallocHook, NUM_BUCKETS};
 pub use thread_id::{thread_id, UNOWNED_TID};
 
 /// How far the shared count is shifted; the low bits hold the state.

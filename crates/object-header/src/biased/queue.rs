@@ -209,6 +209,39 @@ pub fn merge_refcounts() -> usize {
     n
 }
 
+/// Merges every thread's queue and returns the objects whose count reached
+/// zero, for the caller to deallocate once the other threads run again.
+/// For a stop-the-world pause (a cycle collection): the owners are parked,
+/// so merging their objects (which writes `ob_ref_local`) races nobody.
+/// Mirrors `merge_queued_objects` of `Python/gc_free_threading.c`.
+///
+/// # Safety
+/// - Every thread that owns queued objects is stopped at a safepoint (or
+///   has exited) for the duration of the call.
+pub unsafe fn merge_all_queues() -> Vec<NonNull<FtHeader>> {
+    let mut dead = Vec::new();
+    for bucket in &table().buckets {
+        let taken: Vec<Queued> = {
+            let mut bucket = bucket
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            bucket
+                .threads
+                .values_mut()
+                .flat_map(core::mem::take)
+                .collect()
+        };
+        for Queued(op) in taken {
+            // SAFETY: the queue owned one reference to a live header (B3);
+            // its owner is stopped (first bullet).
+            if unsafe { op.as_ref() }.explicit_merge(-1) == 0 {
+                dead.push(op);
+            }
+        }
+    }
+    dead
+}
+
 fn merge_each(objects: Vec<Queued>) {
     for Queued(op) in objects {
         // SAFETY: the queue owned one reference to a live header (B3).

@@ -22,5 +22,7 @@
 pub mod create;
 pub mod object;
 pub mod refs;
+pub mod tracking;
+pub mod world;
 
 pub use object::{header, FtObject, FtTypeObject};

@@ -74,6 +74,13 @@ pub unsafe fn try_decref(op: *mut FtObject) -> Result<(), ObjectError> {
 ///   will deallocate it.
 #[inline(never)]
 pub unsafe fn dealloc(op: *mut FtObject) {
+    // The collector never sees an object at count 0, even one waiting in
+    // the trashcan.
+    // SAFETY: first bullet: the object and its static type are whole.
+    if unsafe { (*(*op).ob_type).is_gc() } {
+        // SAFETY: first bullet.
+        unsafe { super::tracking::untrack(op) };
+    }
     // SAFETY: first bullet; `dispatch` deallocates a free-threaded object
     // once.
     thread_state::with(|s| unsafe { s.trashcan.run(op.cast(), dispatch) })
