@@ -31,6 +31,7 @@ use type_object::dealloc::type_name;
 use type_object::gc_head::{
     GcHead, NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING, PREV_MASK_FINALIZED, PREV_SHIFT,
 };
+use type_object::pinned::Pinned;
 use type_object::refs::{decref, incref};
 use type_object::{Object, TypeObject};
 
@@ -176,33 +177,6 @@ struct Inner {
     stats: [Cell<GenStats>; NUM_GENERATIONS],
     callbacks: RefCell<Vec<Callback>>,
     last_error: RefCell<Option<GcError>>,
-}
-
-/// A heap value whose address list members may hold: owned through a raw
-/// pointer, because moving a `Box` asserts unique access to its contents,
-/// which would invalidate the pointers the lists keep (Stacked Borrows).
-struct Pinned<T>(ptr::NonNull<T>);
-
-impl<T> Pinned<T> {
-    fn new(value: T) -> Pinned<T> {
-        Pinned(ptr::NonNull::from(Box::leak(Box::new(value))))
-    }
-}
-
-impl<T> core::ops::Deref for Pinned<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the pointer came from `Box::leak` and is freed only in
-        // `drop`; only shared references are ever made from it.
-        unsafe { self.0.as_ref() }
-    }
-}
-
-impl<T> Drop for Pinned<T> {
-    fn drop(&mut self) {
-        // SAFETY: leaked in `new`, freed once here.
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
-    }
 }
 
 /// A list sentinel on the heap, so members can point to it while it
@@ -618,10 +592,11 @@ impl Collector {
         // uncollectable.
         let finalizers = List::new();
         // SAFETY: `unreachable` holds tagged members from deduce.
-        unsafe {
-            move_legacy_finalizers(&unreachable, &finalizers);
+        let pending_finalizers = unsafe {
+            let pending = move_legacy_finalizers(&unreachable, &finalizers);
             move_legacy_finalizer_reachable(&finalizers);
-        }
+            pending
+        };
         if debug & DEBUG_COLLECTABLE != 0 {
             for_each_member(&unreachable, |g| {
                 // SAFETY: members are live GC objects.
@@ -632,13 +607,21 @@ impl Collector {
         }
 
         // SAFETY: `unreachable` is doubly linked with COLLECTING set.
-        unsafe { crate::weakref::handle_weakrefs(&unreachable, old) };
-        // SAFETY: as above.
-        unsafe { finalize_garbage(&unreachable) };
-
+        let callbacks = unsafe { crate::weakref::handle_weakrefs(&unreachable, old) };
         let still_unreachable = List::new();
-        // SAFETY: as above.
-        let recheck = unsafe { handle_resurrected_objects(&unreachable, &still_unreachable, old) };
+        // Only a finalizer or a weakref callback can resurrect: without
+        // either, the unreachable stay unreachable and the re-check (a
+        // second deduce over the garbage) is skipped.
+        let recheck = if pending_finalizers || callbacks != 0 {
+            // SAFETY: as above.
+            unsafe { finalize_garbage(&unreachable) };
+            // SAFETY: as above.
+            unsafe { handle_resurrected_objects(&unreachable, &still_unreachable, old) }
+        } else {
+            // SAFETY: both lists are well formed.
+            unsafe { GcHead::merge(&unreachable, &still_unreachable) };
+            Ok(())
+        };
         if let Err(err) = recheck {
             // SAFETY: lists restored; nothing is freed this time.
             unsafe {
@@ -924,21 +907,19 @@ fn traverse_error(op: *mut Object, code: c_int) -> GcError {
 /// - `base` is a well-formed list of live GC objects; `unreachable` an
 ///   empty list.
 unsafe fn deduce_unreachable(base: &GcHead, unreachable: &GcHead) -> Result<(), GcError> {
-    // Immortal objects are never collected: untrack them (3.14).
-    for_each_member(base, |g| {
-        // SAFETY: members are live GC objects.
-        let op = unsafe { GcHead::object(g) };
-        // SAFETY: as above.
-        if unsafe { (*op).ob_refcnt.is_immortal() } {
-            // SAFETY: `g` is tracked in a well-formed list.
-            unsafe { GcHead::unlink(g) };
-        }
-    });
     // update_refs: gc_refs := count, COLLECTING set. The list becomes
-    // singly linked (gc_prev holds gc_refs).
+    // singly linked (gc_prev holds gc_refs) behind the walk; immortal
+    // objects are never collected and leave the list (3.14).
     for_each_member(base, |g| {
         // SAFETY: members are live GC objects.
-        let refcnt = unsafe { (*GcHead::object(g)).ob_refcnt.refcnt() } as usize;
+        let word = unsafe { &(*GcHead::object(g)).ob_refcnt };
+        if word.is_immortal() {
+            // SAFETY: `g` and its successor still hold pointers in
+            // `gc_prev`; its predecessor's `gc_next` is all unlink writes.
+            unsafe { GcHead::unlink(g) };
+            return;
+        }
+        let refcnt = word.refcnt() as usize;
         // SAFETY: a live header.
         let prev = unsafe { &(*g).gc_prev };
         let finalized = prev.get().addr() & PREV_MASK_FINALIZED;
@@ -1122,11 +1103,13 @@ unsafe extern "C" fn visit_reachable(op: *mut Object, arg: *mut c_void) -> c_int
 
 /// Untags the members of `unreachable`; objects with a legacy finalizer
 /// leave for `finalizers` (COLLECTING cleared). Mirrors
-/// `move_legacy_finalizers`.
+/// `move_legacy_finalizers`. Returns whether an object left in
+/// `unreachable` has a `tp_finalize` that has not run yet.
 ///
 /// # Safety
 /// - `unreachable` comes from `deduce_unreachable`.
-unsafe fn move_legacy_finalizers(unreachable: &GcHead, finalizers: &GcHead) {
+unsafe fn move_legacy_finalizers(unreachable: &GcHead, finalizers: &GcHead) -> bool {
+    let mut pending = false;
     let end = ptr::from_ref(unreachable).cast_mut();
     let mut g = unreachable.next();
     while g != end {
@@ -1135,14 +1118,18 @@ unsafe fn move_legacy_finalizers(unreachable: &GcHead, finalizers: &GcHead) {
             let next = (*g).next();
             (*g).gc_next.set(next);
             let op = GcHead::object(g);
-            if (*(*op).ob_type).tp_del.is_some() {
+            let ty = &*(*op).ob_type;
+            if ty.tp_del.is_some() {
                 clear_collecting_one(g);
                 GcHead::unlink(g);
                 GcHead::append(finalizers, g);
+            } else if ty.tp_finalize.is_some() && !(*g).is_finalized() {
+                pending = true;
             }
             g = next;
         }
     }
+    pending
 }
 
 /// Everything reachable from an uncollectable object is uncollectable too.

@@ -589,12 +589,15 @@ unsafe fn call_one(callable: *mut Object, arg: *mut Object) -> *mut Object {
 /// their GC headers; here they are held in a local list instead and stay
 /// in whichever generation they were, so `old` is unused.
 ///
+/// Returns how many callbacks it called (the collector re-checks for
+/// resurrection only when a callback or a finalizer ran).
+///
 /// # Safety
 /// - `unreachable` is a doubly linked list sentinel whose members are live
 ///   GC objects of this thread with `PREV_MASK_COLLECTING` set; no other
 ///   code restructures it while this runs (callbacks see it unchanged:
 ///   its members are kept alive by their cycles).
-pub(crate) unsafe fn handle_weakrefs(unreachable: &GcHead, old: &GcHead) {
+pub(crate) unsafe fn handle_weakrefs(unreachable: &GcHead, old: &GcHead) -> usize {
     let _ = old;
     let sentinel = ptr::from_ref(unreachable).cast_mut();
     let mut to_call: Vec<*mut WeakReference> = Vec::new();
@@ -629,6 +632,7 @@ pub(crate) unsafe fn handle_weakrefs(unreachable: &GcHead, old: &GcHead) {
         }
         g = next;
     }
+    let called = to_call.len();
     for wr in to_call {
         // SAFETY: we hold a reference to `wr`; its callback is non-null
         // unless a callback run before it cleared it, and is held across
@@ -643,6 +647,7 @@ pub(crate) unsafe fn handle_weakrefs(unreachable: &GcHead, old: &GcHead) {
             decref(wr.cast());
         }
     }
+    called
 }
 
 /// The first weak reference of a referent's list, keeping the stored
