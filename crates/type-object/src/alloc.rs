@@ -26,6 +26,7 @@ use hashbrown::HashMap;
 
 use crate::error::ObjectError;
 use crate::object::Object;
+use crate::pinned::Pinned;
 
 /// The size and alignment of a pool.
 pub const POOL_SIZE: usize = 16 * 1024;
@@ -80,7 +81,7 @@ struct FreeBlock {
 /// # unsafe { Heap::free(a.as_ptr()); Heap::free(b.as_ptr()) };
 /// ```
 pub struct Heap {
-    inner: Box<HeapInner>,
+    inner: Pinned<HeapInner>,
 }
 
 struct HeapInner {
@@ -133,7 +134,7 @@ impl Heap {
     /// blocks are registered with their type names.
     pub fn with_checked(checked: bool) -> Heap {
         let heap = Heap {
-            inner: Box::new(HeapInner {
+            inner: Pinned::new(HeapInner {
                 bump: Bump::new(),
                 free: Default::default(),
                 fresh: no_fresh_blocks(),
@@ -142,7 +143,7 @@ impl Heap {
             }),
         };
         if checked {
-            let inner: *const HeapInner = &*heap.inner;
+            let inner = heap.inner.as_ptr();
             THREAD_CHECKED_HEAPS.with(|h| h.borrow_mut().push(inner));
             crate::thread_state::with(|s| s.checked_heaps.set(s.checked_heaps.get() + 1));
         }
@@ -399,7 +400,7 @@ impl Drop for Heap {
         if self.inner.checked.is_some() && self.inner.live.get() == 0 {
             // Its registry goes with it: this thread's checked dealloc path
             // stops consulting it (a heap parked below stays listed).
-            let inner: *const HeapInner = &*self.inner;
+            let inner = self.inner.as_ptr();
             // `try_with`: a heap dropped during thread teardown may outlive
             // the list.
             let _ = THREAD_CHECKED_HEAPS.try_with(|h| h.borrow_mut().retain(|&p| p != inner));
@@ -425,7 +426,7 @@ impl Drop for Heap {
             // Live blocks (immortals, leaks) may still be referenced: keep
             // their memory and the heap state their pool headers point to,
             // parked where it stays reachable for the rest of the process.
-            let inner = core::mem::replace(&mut self.inner, Box::new(HeapInner::empty()));
+            let inner = core::mem::replace(&mut self.inner, Pinned::new(HeapInner::empty()));
             PARKED
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -436,7 +437,7 @@ impl Drop for Heap {
 
 /// A heap dropped while blocks were still live: owned here, never touched
 /// again, so the blocks' memory and pool headers stay valid.
-struct ParkedHeap(#[allow(dead_code)] Box<HeapInner>);
+struct ParkedHeap(#[allow(dead_code)] Pinned<HeapInner>);
 
 // SAFETY: a parked heap is only owned by the list, never read or written
 // through it; the objects in it belong to the thread that allocated them.

@@ -45,6 +45,7 @@ pub mod ft;
 pub mod gc_head;
 pub mod handle;
 pub mod object;
+pub mod pinned;
 pub mod refs;
 mod thread_state;
 pub mod tracer;
