@@ -342,6 +342,12 @@ impl Drop for CPython {
 
 const SIZES: [(usize, &str); 3] = [(10_000, "10k"), (100_000, "100k"), (1_000_000, "1m")];
 
+/// `OBJMODEL_BENCH_QUICK=1` (`scripts/bench --quick`): the 10k size only,
+/// with short times, so the smoke run stays cheap.
+fn quick() -> bool {
+    std::env::var_os("OBJMODEL_BENCH_QUICK").is_some_and(|v| v == "1")
+}
+
 const CASES: [(Mode, Shape); 6] = [
     (Mode::Live, Shape::None),
     (Mode::Live, Shape::TwoCycles),
@@ -471,7 +477,10 @@ fn collector(c: &mut Criterion) {
     ready_types();
     let have_python = python3_available();
     for (mode, shape) in CASES {
-        for (n, label) in SIZES {
+        for (n, label) in SIZES
+            .into_iter()
+            .take(if quick() { 1 } else { SIZES.len() })
+        {
             let name = format!("gc/{}-{}-{label}", mode.name(), shape.name());
             let mut g = c.benchmark_group(&name);
             g.throughput(Throughput::Elements(n as u64));
@@ -480,8 +489,13 @@ fn collector(c: &mut Criterion) {
             // at 10 iterations instead of 55.
             g.sampling_mode(SamplingMode::Flat);
             g.sample_size(10);
-            g.warm_up_time(Duration::from_secs(1));
-            g.measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 2 }));
+            if quick() {
+                g.warm_up_time(Duration::from_millis(100));
+                g.measurement_time(Duration::from_millis(200));
+            } else {
+                g.warm_up_time(Duration::from_secs(1));
+                g.measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 2 }));
+            }
             // Each side is started on its member's first call (so a filter
             // that excludes the group builds nothing) and ended with it.
             if have_python {
