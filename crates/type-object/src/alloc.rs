@@ -3,19 +3,27 @@
 //!
 //! ```text
 //!  a pool: 16 KiB, 16 KiB-aligned, one size class
-//! +-------------+--------+--------+--------+-----------------+
-//! | PoolHeader  | block  | block  | block  | fresh (bumped)  |
-//! | heap, class | (live) | (free) | (live) |                 |
-//! +-------------+--------+--------+--------+-----------------+
+//! +--------------------+--------+--------+--------+-----------------+
+//! | PoolHeader         | block  | block  | block  | fresh (bumped)  |
+//! | heap, class, free  | (live) | (free) | (live) |                 |
+//! | list, fresh, links |        |        |        |                 |
+//! +--------------------+--------+--------+--------+-----------------+
 //!   ^ block address & !(16 KiB - 1)
+//!
+//!  per class: pools with room, in a list; allocation serves the head
+//!  pool until it is full, as pymalloc's usedpools do
 //! ```
 //!
 //! A block's pool header is found by masking its address, so a free needs
-//! nothing but the pointer (as `PyObject_Free`). Blocks above 512 bytes get
-//! a pool of their own from the system allocator, with the same header.
-//! Mirrors the idea of CPython's pymalloc
+//! nothing but the pointer (as `PyObject_Free`). Each pool keeps its own
+//! free list: consecutive allocations come from one pool, so objects made
+//! together stay close in memory even after cascades of frees have
+//! reordered the free lists. Blocks above 512 bytes get a pool of their own
+//! from the system allocator, with the same header. Mirrors CPython's
+//! pymalloc
 //! ([Objects/obmalloc.c](https://github.com/python/cpython/blob/v3.14.0/Objects/obmalloc.c)):
-//! pools per size class, 16-byte granularity, 512-byte limit.
+//! pools per size class, 16-byte granularity, 512-byte limit, a list of
+//! used pools per class.
 
 use core::alloc::Layout;
 use core::cell::{Cell, RefCell};
@@ -49,12 +57,65 @@ struct PoolHeader {
     class: u32,
     /// For a large block: its size.
     size: usize,
+    /// Freed blocks of this pool, the last freed first.
+    free: Cell<*mut FreeBlock>,
+    /// The next never-used block, and the pool's end.
+    fresh: Cell<*mut u8>,
+    end: *mut u8,
+    /// Neighbours in the class's list of pools with room (both null when
+    /// the pool is full and unlisted).
+    next: Cell<*const PoolHeader>,
+    prev: Cell<*const PoolHeader>,
+}
+
+impl PoolHeader {
+    /// Whether no block is left for `size`-byte blocks.
+    #[inline]
+    fn is_full(&self, size: usize) -> bool {
+        self.free.get().is_null() && (self.end as usize) - (self.fresh.get() as usize) < size
+    }
+
+    /// Takes a block: a freed one first, else a fresh one.
+    ///
+    /// # Safety
+    /// - The pool is not full for `size`.
+    #[inline]
+    unsafe fn take(&self, size: usize) -> *mut u8 {
+        let head = self.free.get();
+        if !head.is_null() {
+            // SAFETY: a free-list entry is a freed block of this pool whose
+            // first word is the link (written by `put`).
+            self.free.set(unsafe { (*head).next });
+            return head.cast();
+        }
+        let block = self.fresh.get();
+        // SAFETY: first bullet: `block + size <= end`, inside the pool.
+        self.fresh.set(unsafe { block.add(size) });
+        block
+    }
+
+    /// Returns a block to this pool's free list.
+    ///
+    /// # Safety
+    /// - `p` is a block of this pool, no longer used.
+    #[inline]
+    unsafe fn put(&self, p: *mut u8) {
+        let block = p.cast::<FreeBlock>();
+        // SAFETY: first bullet: the block is at least 16 bytes, aligned.
+        unsafe {
+            block.write(FreeBlock {
+                next: self.free.get(),
+            })
+        };
+        self.free.set(block);
+    }
 }
 
 const _: () = assert!(core::mem::size_of::<PoolHeader>() <= HEADER);
+const _: () = assert!(core::mem::align_of::<PoolHeader>() <= ALIGN);
 const _: () = assert!(HEADER % ALIGN == 0);
 
-/// A freed block's first word links it into its class's free list.
+/// A freed block's first word links it into its pool's free list.
 struct FreeBlock {
     next: *mut FreeBlock,
 }
@@ -86,9 +147,8 @@ pub struct Heap {
 
 struct HeapInner {
     bump: Bump,
-    free: [Cell<*mut FreeBlock>; CLASSES],
-    /// Per class: the next fresh block of the current pool and its end.
-    fresh: [Cell<(*mut u8, *mut u8)>; CLASSES],
+    /// Per class: the pools with room; allocation serves the head.
+    used: [Cell<*const PoolHeader>; CLASSES],
     live: Cell<usize>,
     checked: Option<RefCell<Registry>>,
 }
@@ -136,8 +196,7 @@ impl Heap {
         let heap = Heap {
             inner: Pinned::new(HeapInner {
                 bump: Bump::new(),
-                free: Default::default(),
-                fresh: no_fresh_blocks(),
+                used: no_pools(),
                 live: Cell::new(0),
                 checked: checked.then(|| RefCell::new(Registry::default())),
             }),
@@ -214,7 +273,8 @@ impl Heap {
             // SAFETY: a large block was allocated with exactly this layout.
             unsafe { free_large(p, header.size) };
         } else {
-            inner.push_free(header.class as usize, p);
+            // SAFETY: first bullet: a live block of this pool.
+            unsafe { inner.free_small(header, p) };
         }
     }
 
@@ -288,41 +348,79 @@ fn register_checked(
 impl HeapInner {
     #[inline]
     fn alloc_small(&self, class: usize) -> Option<NonNull<u8>> {
-        let head = self.free[class].get();
-        if !head.is_null() {
-            // SAFETY: a free-list entry is a freed block of this class whose
-            // first word is the link (written by `push_free`).
-            self.free[class].set(unsafe { (*head).next });
-            return NonNull::new(head.cast());
+        let pool = self.used[class].get();
+        if pool.is_null() {
+            return self.new_pool(class);
         }
-        let (cursor, end) = self.fresh[class].get();
+        // SAFETY: a listed pool lives in this heap's bump chunks.
+        let pool = unsafe { &*pool };
         let size = (class + 1) * ALIGN;
-        if (end as usize).wrapping_sub(cursor as usize) >= size && !cursor.is_null() {
-            // SAFETY: `cursor + size <= end`, both in the current pool.
-            self.fresh[class].set((unsafe { cursor.add(size) }, end));
-            return NonNull::new(cursor);
+        // SAFETY: a listed pool has room.
+        let block = unsafe { pool.take(size) };
+        if pool.is_full(size) {
+            self.unlist(class, pool);
         }
-        self.new_pool(class)
+        NonNull::new(block)
     }
 
-    /// Carves a fresh pool for `class` from the bump chunk.
+    /// Puts `pool` at the head of its class's list: the next allocations
+    /// come from it.
+    fn list_front(&self, class: usize, pool: &PoolHeader) {
+        let head = self.used[class].get();
+        pool.next.set(head);
+        pool.prev.set(ptr::null());
+        if !head.is_null() {
+            // SAFETY: a listed pool lives in this heap's bump chunks.
+            unsafe { (*head).prev.set(pool) };
+        }
+        self.used[class].set(pool);
+    }
+
+    /// Takes a full `pool` out of its class's list.
+    fn unlist(&self, class: usize, pool: &PoolHeader) {
+        let (next, prev) = (pool.next.get(), pool.prev.get());
+        if prev.is_null() {
+            self.used[class].set(next);
+        } else {
+            // SAFETY: listed pools live in this heap's bump chunks.
+            unsafe { (*prev).next.set(next) };
+        }
+        if !next.is_null() {
+            // SAFETY: as above.
+            unsafe { (*next).prev.set(prev) };
+        }
+        pool.next.set(ptr::null());
+        pool.prev.set(ptr::null());
+    }
+
+    /// Carves a fresh pool for `class` from the bump chunk, lists it, and
+    /// returns its first block.
     #[cold]
     fn new_pool(&self, class: usize) -> Option<NonNull<u8>> {
         let layout = Layout::from_size_align(POOL_SIZE, POOL_SIZE).ok()?;
         let pool = self.bump.try_alloc_layout(layout).ok()?.as_ptr();
+        let size = (class + 1) * ALIGN;
+        // SAFETY: HEADER + size and POOL_SIZE are within the pool.
+        let (first, end) = unsafe { (pool.add(HEADER), pool.add(POOL_SIZE)) };
         // SAFETY: `pool` is a fresh, aligned, writable 16 KiB block.
         unsafe {
             pool.cast::<PoolHeader>().write(PoolHeader {
                 heap: self,
                 class: class as u32,
                 size: 0,
+                free: Cell::new(ptr::null_mut()),
+                // SAFETY: as above.
+                fresh: Cell::new(first.add(size)),
+                end,
+                next: Cell::new(ptr::null()),
+                prev: Cell::new(ptr::null()),
             })
         };
-        let size = (class + 1) * ALIGN;
-        // SAFETY: HEADER + size and POOL_SIZE are within the pool.
-        let (first, end) = unsafe { (pool.add(HEADER), pool.add(POOL_SIZE)) };
-        // SAFETY: as above.
-        self.fresh[class].set((unsafe { first.add(size) }, end));
+        // SAFETY: just written.
+        let header = unsafe { &*pool.cast::<PoolHeader>() };
+        if !header.is_full(size) {
+            self.list_front(class, header);
+        }
         NonNull::new(first)
     }
 
@@ -340,22 +438,31 @@ impl HeapInner {
                 heap: self,
                 class: LARGE,
                 size,
+                free: Cell::new(ptr::null_mut()),
+                fresh: Cell::new(ptr::null_mut()),
+                end: ptr::null_mut(),
+                next: Cell::new(ptr::null()),
+                prev: Cell::new(ptr::null()),
             })
         };
         // SAFETY: HEADER is within the block.
         NonNull::new(unsafe { base.add(HEADER) })
     }
 
+    /// Returns a small block to its pool; a pool that was full gets listed
+    /// again, at the head.
+    ///
+    /// # Safety
+    /// - `p` is a live block of `pool`, a pool of this heap.
     #[inline]
-    fn push_free(&self, class: usize, p: *mut u8) {
-        let block = p.cast::<FreeBlock>();
-        // SAFETY: the block is at least 16 bytes, aligned, and free.
-        unsafe {
-            block.write(FreeBlock {
-                next: self.free[class].get(),
-            })
-        };
-        self.free[class].set(block);
+    unsafe fn free_small(&self, pool: &PoolHeader, p: *mut u8) {
+        let class = pool.class as usize;
+        let was_full = pool.is_full((class + 1) * ALIGN);
+        // SAFETY: first bullet.
+        unsafe { pool.put(p) };
+        if was_full {
+            self.list_front(class, pool);
+        }
     }
 
     /// Checked free: refuses a block that is not live, poisons and
@@ -449,16 +556,15 @@ impl HeapInner {
     fn empty() -> HeapInner {
         HeapInner {
             bump: Bump::new(),
-            free: Default::default(),
-            fresh: no_fresh_blocks(),
+            used: no_pools(),
             live: Cell::new(0),
             checked: None,
         }
     }
 }
 
-fn no_fresh_blocks() -> [Cell<(*mut u8, *mut u8)>; CLASSES] {
-    core::array::from_fn(|_| Cell::new((ptr::null_mut(), ptr::null_mut())))
+fn no_pools() -> [Cell<*const PoolHeader>; CLASSES] {
+    core::array::from_fn(|_| Cell::new(ptr::null()))
 }
 
 #[inline]
