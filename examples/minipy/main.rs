@@ -14,15 +14,20 @@
 //! immortals, interned strings are immortal, containers and instances are
 //! tracked by the cycle collector, and user classes are heap types.
 
+mod access;
 mod ast;
 mod builtins;
 mod compiler;
+mod format;
 mod lexer;
+mod methods;
+mod modules;
 mod obj;
 mod objects;
 mod ops;
 mod out;
 mod parser;
+mod scope;
 mod vm;
 
 #[cfg(test)]
