@@ -221,7 +221,9 @@ fn generation_counts_follow_collections() {
     let before = gc::get_count().0;
     let a = node(&NODE, 1);
     assert_eq!(gc::get_count().0, before + 1);
+    // ... and freeing one takes it back (PyObject_GC_Del's decrement).
     unsafe { Py_DECREF(a) };
+    assert_eq!(gc::get_count().0, before);
 }
 
 /// Survivors of a young collection move to the next generation.

@@ -82,7 +82,6 @@ pub unsafe extern "C" fn PyObject_GC_Del(op: *mut c_void) {
     if op.is_null() {
         return;
     }
-    with_default(|gc| gc.note_free());
     // SAFETY: first bullet.
     unsafe { create::gc_del(op) }
 }

@@ -277,7 +277,8 @@ impl Collector {
     /// eval-breaker check).
     pub fn note_allocation(&self) {
         let young = &self.inner.generations[0];
-        young.count.set(young.count.get() + 1);
+        let freed = type_object::create::take_gc_frees();
+        young.count.set(young.count.get().saturating_sub(freed) + 1);
         let threshold = young.threshold.get();
         if self.inner.enabled.get()
             && threshold != 0
@@ -288,11 +289,13 @@ impl Collector {
         }
     }
 
-    /// Counts one freed GC object. Mirrors the decrement in
-    /// `PyObject_GC_Del`.
-    pub fn note_free(&self) {
+    /// Counts the GC objects freed since the last look (every free goes
+    /// through `gc_del`, which tallies it per thread). Mirrors the
+    /// decrement in `PyObject_GC_Del`.
+    pub fn note_frees(&self) {
         let young = &self.inner.generations[0];
-        young.count.set(young.count.get().saturating_sub(1));
+        let freed = type_object::create::take_gc_frees();
+        young.count.set(young.count.get().saturating_sub(freed));
     }
 
     /// Allocates an instance of `ty` from this thread's default heap
@@ -350,6 +353,7 @@ impl Collector {
 
     /// Mirrors `gc.get_count()`.
     pub fn get_count(&self) -> (usize, usize, usize) {
+        self.note_frees();
         let c = |i: usize| self.inner.generations[i].count.get();
         (c(0), c(1), c(2))
     }
@@ -552,6 +556,8 @@ impl Collector {
         for g in &inner.generations[..=generation] {
             g.count.set(0);
         }
+        // Frees before this point are settled by the reset.
+        type_object::create::take_gc_frees();
         // SAFETY (this block): every list is well formed when a collection
         // starts; the steps below keep the invariants `Python/gc.c` keeps.
         let young = self.head(generation);

@@ -517,12 +517,19 @@ impl Drop for Heap {
         if self.inner.live.get() == 0 && self.inner.checked.is_none() {
             return; // the Bump frees every pool
         }
-        let leaks = self.leaks();
+        // Immortal objects are meant to outlive the heap (CPython leaves
+        // them to the process too): only mortal ones are leaks.
+        let immortal = object_header::immortal::_Py_IMMORTAL_MINIMUM_REFCNT as isize;
+        let leaks: Vec<Leak> = self
+            .leaks()
+            .into_iter()
+            .filter(|l| l.refcnt < immortal)
+            .collect();
         if !leaks.is_empty() {
             // Checked mode's teardown report, as a debug CPython prints its
             // leftover references at exit.
             eprintln!(
-                "objmodel: checked heap torn down with {} live objects:",
+                "objmodel: checked heap torn down with {} live mortal objects:",
                 leaks.len()
             );
             for leak in &leaks {

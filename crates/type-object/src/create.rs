@@ -197,4 +197,11 @@ pub unsafe extern "C" fn gc_del(op: *mut core::ffi::c_void) {
         gc_head::untrack(op);
         alloc::generic_free(GcHead::of(op).cast());
     }
+    crate::thread_state::with(|s| s.gc_frees.set(s.gc_frees.get() + 1));
+}
+
+/// How many GC objects this thread freed since the last call (the
+/// collector's youngest count goes down by as many).
+pub fn take_gc_frees() -> usize {
+    crate::thread_state::with(|s| s.gc_frees.replace(0))
 }

@@ -23,6 +23,10 @@ pub(crate) struct ThreadState {
     /// How many checked heaps were created on this thread; dealloc takes
     /// the checked path only while it is non-zero.
     pub(crate) checked_heaps: Cell<u32>,
+    /// GC objects freed by `gc_del` since the collector last looked: the
+    /// collector lowers its youngest count by as many (CPython's
+    /// `PyObject_GC_Del` decrements it directly).
+    pub(crate) gc_frees: Cell<usize>,
     /// This thread's default heap once created (owned by a thread-local
     /// with a destructor, which clears this pointer when it runs).
     pub(crate) default_heap: Cell<*const Heap>,
@@ -34,6 +38,7 @@ thread_local! {
             trashcan: Trashcan::new(),
             tracer: Cell::new(None),
             checked_heaps: Cell::new(0),
+            gc_frees: Cell::new(0),
             default_heap: Cell::new(core::ptr::null()),
         }
     };
