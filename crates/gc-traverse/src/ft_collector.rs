@@ -237,7 +237,7 @@ fn collect_locked() -> Result<usize, GcError> {
         })
         .collect();
     // SAFETY: the world is stopped and every object in `objects` is live.
-    let unreachable = match unsafe { deduce_unreachable(&objects) } {
+    let unreachable = match unsafe { unreachable_among(&objects, 0) } {
         Ok(u) => u,
         Err(e) => {
             drop(pause);
@@ -264,8 +264,10 @@ fn collect_locked() -> Result<usize, GcError> {
 
     // ---- second pause: resurrection ------------------------------------
     let pause = stop_the_world();
-    // SAFETY: the world is stopped; our references keep them live.
-    let still = unsafe { still_unreachable(&unreachable) };
+    // SAFETY: the world is stopped; our references (one each, not outside
+    // references) keep them live.
+    let still = unsafe { unreachable_among(&unreachable, 1) }
+        .map(|v| v.into_iter().collect::<hashbrown::HashSet<Obj>>());
     drop(pause);
     let still = match still {
         Ok(s) => s,
@@ -313,16 +315,19 @@ struct Refs {
 }
 
 /// `update_refs` + `subtract_refs` + marking: the objects of `objects`
-/// unreachable from outside.
+/// unreachable from outside. Each object's count includes `held`
+/// references of the collector's own (0 in the first pause, 1 when
+/// re-checking the garbage after finalizers), which do not count as
+/// outside references.
 ///
 /// # Safety
 /// - The world is stopped and every object in `objects` is live.
-unsafe fn deduce_unreachable(objects: &[Obj]) -> Result<Vec<Obj>, GcError> {
+unsafe fn unreachable_among(objects: &[Obj], held: isize) -> Result<Vec<Obj>, GcError> {
     let mut refs = Refs {
         // SAFETY: first bullet.
         gc_refs: objects
             .iter()
-            .map(|&o| (o, unsafe { header(o.0) }.refcnt()))
+            .map(|&o| (o, unsafe { header(o.0) }.refcnt() - held))
             .collect(),
         too_small: None,
     };
@@ -362,7 +367,7 @@ unsafe fn deduce_unreachable(objects: &[Obj]) -> Result<Vec<Obj>, GcError> {
 /// `gc_refs`.
 ///
 /// # Safety
-/// - As [`deduce_unreachable`].
+/// - As [`unreachable_among`].
 unsafe fn subtract_internal(objects: &[Obj], refs: &mut Refs) -> Result<(), GcError> {
     for &Obj(op) in objects {
         // SAFETY: first bullet; `visit_decref` only adjusts the table.
@@ -381,52 +386,6 @@ unsafe fn subtract_internal(objects: &[Obj], refs: &mut Refs) -> Result<(), GcEr
         });
     }
     Ok(())
-}
-
-/// The second pause: which of `unreachable` are still unreachable now
-/// that finalizers ran. Each holds our one extra reference.
-///
-/// # Safety
-/// - The world is stopped; we hold one reference to each object.
-unsafe fn still_unreachable(unreachable: &[Obj]) -> Result<hashbrown::HashSet<Obj>, GcError> {
-    let mut refs = Refs {
-        gc_refs: unreachable
-            .iter()
-            // SAFETY: first bullet; minus our own reference.
-            .map(|&o| (o, unsafe { header(o.0) }.refcnt() - 1))
-            .collect(),
-        too_small: None,
-    };
-    // SAFETY: first bullet.
-    unsafe { subtract_internal(unreachable, &mut refs)? };
-    let mut alive: hashbrown::HashSet<Obj> = hashbrown::HashSet::new();
-    let mut stack: Vec<Obj> = unreachable
-        .iter()
-        .copied()
-        .filter(|o| refs.gc_refs[o] > 0)
-        .collect();
-    while let Some(o) = stack.pop() {
-        if !alive.insert(o) {
-            continue;
-        }
-        let mut found: Vec<*mut FtObject> = Vec::new();
-        // SAFETY: first bullet.
-        let r = unsafe { traverse(o.0, visit_collect, (&raw mut found).cast()) };
-        if r != 0 {
-            return Err(traverse_error(o.0, r));
-        }
-        stack.extend(
-            found
-                .into_iter()
-                .map(Obj)
-                .filter(|t| refs.gc_refs.contains_key(t)),
-        );
-    }
-    Ok(unreachable
-        .iter()
-        .copied()
-        .filter(|o| !alive.contains(o))
-        .collect())
 }
 
 /// # Safety
