@@ -47,6 +47,8 @@ pub mod guide {
     pub mod readme {}
     #[doc = include_str!("../docs/count-word.md")]
     pub mod count_word {}
+    #[doc = include_str!("../docs/references.md")]
+    pub mod references {}
     #[doc = include_str!("../docs/immortality.md")]
     pub mod immortality {}
     #[doc = include_str!("../docs/refcounter.md")]
@@ -61,6 +63,8 @@ pub mod guide {
     pub mod cycles {}
     #[doc = include_str!("../docs/free-threading.md")]
     pub mod free_threading {}
+    #[doc = include_str!("../docs/benchmarking.md")]
+    pub mod benchmarking {}
 }
 
 /// The counting core: count words, immortality constants, the counter
