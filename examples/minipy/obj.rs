@@ -283,19 +283,25 @@ fn trace_count_slow(what: &str, op: *mut Object, delta: isize) {
 unsafe extern "C" fn tracer(op: *mut Object, event: RefTracerEvent, _: *mut c_void) -> c_int {
     // SAFETY: first bullet; T3.
     let name = unsafe { (*(*op).ob_type).tp_name };
+    // Lines are only formatted under --trace: the counting below runs for
+    // every object and must stay cheap.
+    let tracing = TRACING.with(Cell::get);
     let mut line = String::new();
     with_stats(|s| match event {
         RefTracerEvent::Create => {
             *s.created.entry(name).or_default() += 1;
             s.next += 1;
             s.live.insert(op as usize, s.next);
-            let _ = write!(line, "create {name} #{}", s.next);
+            if tracing {
+                let _ = write!(line, "create {name} #{}", s.next);
+            }
         }
         RefTracerEvent::Destroy => {
             s.destroyed += 1;
             let n = s.live.remove(&(op as usize));
-            let id = label(n);
-            let _ = write!(line, "dealloc {name} {id}");
+            if tracing {
+                let _ = write!(line, "dealloc {name} {}", label(n));
+            }
         }
     });
     if !line.is_empty() {
