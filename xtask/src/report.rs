@@ -266,6 +266,49 @@ fn targets_section(
     (met, missed, absent)
 }
 
+/// The collector's cost per object from 10k to 1M objects, objmodel's
+/// beside CPython's: the linearity targets compare objmodel with itself,
+/// and this shows how much of the growth the memory hierarchy imposes on
+/// both.
+fn growth_section(out: &mut String, groups: &BTreeMap<String, Vec<Measurement>>) {
+    let _ = writeln!(
+        out,
+        "## Collector growth, 10k to 1M objects
+"
+    );
+    let _ = writeln!(
+        out,
+        "Per-object median of a full collection at 1M objects divided by the same at 10k, for objmodel and for CPython 3.11 in this run. 1.00x is perfectly linear; 10k objects fit in the caches, 1M do not.
+"
+    );
+    let _ = writeln!(out, "| case | objmodel 10k | objmodel 1M | objmodel growth | CPython 10k | CPython 1M | CPython growth |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let per_object = |case: &str, size: &str, member: &str| {
+        groups
+            .get(&format!("gc/{case}-{size}"))?
+            .iter()
+            .find(|m| m.member == member)
+            .map(Measurement::per_element_ns)
+    };
+    for case in targets::GC_CASES {
+        let mut cells = Vec::new();
+        for member in ["objmodel/collect", "baseline/cpython-3.11"] {
+            let (small, large) = (
+                per_object(case, "10k", member),
+                per_object(case, "1m", member),
+            );
+            cells.push(small.map_or("—".into(), fmt_ns));
+            cells.push(large.map_or("—".into(), fmt_ns));
+            cells.push(match (small, large) {
+                (Some(a), Some(b)) => format!("{:.2}x", b / a),
+                _ => "not measured".into(),
+            });
+        }
+        let _ = writeln!(out, "| {case} | {} |", cells.join(" | "));
+    }
+    out.push('\n');
+}
+
 /// Renders the whole report.
 pub fn render(
     info: &RunInfo,
@@ -293,6 +336,7 @@ pub fn render(
         info.criterion_dir, info.criterion_dir
     );
     targets_section(&mut out, groups);
+    growth_section(&mut out, groups);
 
     let _ = writeln!(out, "## Instruction counts\n");
     match icount {
@@ -394,6 +438,25 @@ mod tests {
     }
 
     /// Groups the suite promises but the run lacks print "not measured".
+    #[test]
+    fn growth_compares_both_sides_across_sizes() {
+        let text = rendered();
+        assert!(
+            text.contains("## Collector growth, 10k to 1M objects"),
+            "{text}"
+        );
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("| live-ring |"))
+            .expect("a live-ring row");
+        assert!(row.contains('x'), "{row}");
+        let absent = text
+            .lines()
+            .find(|l| l.starts_with("| live-none |"))
+            .expect("a live-none row");
+        assert!(absent.contains("not measured"), "{absent}");
+    }
+
     #[test]
     fn missing_group_prints_not_measured() {
         assert!(rendered().contains("### `dealloc/free-list`\n\nnot measured\n"));
