@@ -10,9 +10,11 @@
 // criterion_group! generates an undocumented `pub fn`.
 #![allow(missing_docs)]
 
+mod support;
+
 use std::hint::black_box;
 use std::mem::size_of;
-use std::ptr::{addr_of, null_mut};
+use std::ptr::null_mut;
 use std::rc::Rc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -21,17 +23,12 @@ use objmodel::types::alloc::system_free;
 use objmodel::types::create::{generic_alloc, system_type_alloc};
 use objmodel::{Ref, RustType};
 
+use support::objects::{ready, Small};
+
 const N: usize = 1_000_000;
 
-/// A 32-byte object: header, a successor slot, a value.
-#[repr(C)]
-struct Small {
-    ob_base: PyObject,
-    next: *mut PyObject,
-    value: u64,
-}
-const _: () = assert!(size_of::<Small>() == 32);
-
+/// `Small`'s dealloc through its type's own `tp_free`, so one dealloc
+/// serves the pooled and the system-allocated type.
 unsafe extern "C" fn small_dealloc(op: *mut PyObject) {
     // SAFETY: count 0; the slot owns its successor; freed once through the
     // type's own tp_free.
@@ -58,13 +55,6 @@ static SYSTEM: PyTypeObject = PyTypeObject {
     ..PyTypeObject::DEFAULT
 };
 
-fn ty(t: &'static PyTypeObject) -> *mut PyTypeObject {
-    let p = addr_of!(*t).cast_mut();
-    // SAFETY: a static type.
-    assert_eq!(unsafe { PyType_Ready(p) }, 0);
-    p
-}
-
 fn alloc_free(c: &mut Criterion) {
     let mut g = c.benchmark_group("dealloc/alloc+free-1M");
     g.throughput(Throughput::Elements(N as u64));
@@ -90,7 +80,7 @@ fn alloc_free(c: &mut Criterion) {
         })
     });
     for (name, t) in [("objmodel/pool", &POOLED), ("objmodel/system", &SYSTEM)] {
-        let t = ty(t);
+        let t = ready(t);
         let mut objs: Vec<*mut PyObject> = Vec::with_capacity(N);
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -165,7 +155,7 @@ fn chain_drop(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    let t = ty(&POOLED);
+    let t = ready(&POOLED);
     g.bench_function("objmodel/Py_DECREF-trashcan", |b| {
         b.iter_batched(
             || {

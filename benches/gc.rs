@@ -36,31 +36,24 @@
 // every block, so blocks carry no separate SAFETY comment.
 #![allow(clippy::undocumented_unsafe_blocks)]
 
+mod support;
+
 use std::ffi::{c_int, c_void};
-use std::io::{BufRead, BufReader, Write};
-use std::mem::{offset_of, size_of};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::ptr::{addr_of, addr_of_mut};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::thread::{self, JoinHandle};
+use std::mem::size_of;
+use std::process::Command;
+use std::ptr::addr_of_mut;
+use std::sync::mpsc::{Receiver, Sender};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use objmodel::cpython::*;
 use objmodel::Py_VISIT;
 
-const SLOTS: usize = 3;
-
-/// A tracked object with three owned slots, null or counted.
-#[repr(C)]
-struct Node {
-    ob_base: PyObject,
-    slots: [*mut PyObject; SLOTS],
-}
-// With the 16-byte GC header in front: 56 bytes, a 64-byte block, so 1M
-// nodes take 64 MB.
-const _: () = assert!(size_of::<Node>() == 40);
-const _: () = assert!(offset_of!(Node, slots) == size_of::<PyObject>());
+use support::cpython::{script, Python};
+use support::objects::{ready, set_slot, type_ptr, NODE};
+use support::quick::{group_times, quick};
+use support::worker::Worker;
 
 /// The live heap's holder: `len` owned references in a variable-size tail,
 /// as a list's item array (allocated with `nitems` = capacity).
@@ -71,32 +64,6 @@ struct Holder {
     items: [*mut PyObject; 0],
 }
 const _: () = assert!(size_of::<Holder>() == 24);
-
-unsafe extern "C" fn node_traverse(op: *mut PyObject, visit: visitproc, arg: *mut c_void) -> c_int {
-    unsafe {
-        for &s in &(*op.cast::<Node>()).slots {
-            Py_VISIT!(s, visit, arg);
-        }
-    }
-    0
-}
-
-unsafe extern "C" fn node_clear(op: *mut PyObject) -> c_int {
-    unsafe {
-        for s in &mut (*op.cast::<Node>()).slots {
-            Py_CLEAR(s);
-        }
-    }
-    0
-}
-
-unsafe extern "C" fn node_dealloc(op: *mut PyObject) {
-    unsafe {
-        PyObject_GC_UnTrack(op.cast());
-        node_clear(op);
-        PyObject_GC_Del(op.cast());
-    }
-}
 
 /// The holder's items, `len` of them.
 unsafe fn holder_items(op: *mut PyObject) -> *mut *mut PyObject {
@@ -136,16 +103,6 @@ unsafe extern "C" fn holder_dealloc(op: *mut PyObject) {
     }
 }
 
-static NODE: PyTypeObject = PyTypeObject {
-    tp_name: "Node",
-    tp_basicsize: size_of::<Node>() as Py_ssize_t,
-    tp_flags: Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    tp_dealloc: Some(node_dealloc),
-    tp_traverse: Some(node_traverse),
-    tp_clear: Some(node_clear),
-    ..PyTypeObject::DEFAULT
-};
-
 static HOLDER: PyTypeObject = PyTypeObject {
     tp_name: "Holder",
     tp_basicsize: size_of::<Holder>() as Py_ssize_t,
@@ -157,30 +114,23 @@ static HOLDER: PyTypeObject = PyTypeObject {
     ..PyTypeObject::DEFAULT
 };
 
-/// A static type's pointer; [`ready_types`] has readied it.
-fn ty(t: &'static PyTypeObject) -> *mut PyTypeObject {
-    addr_of!(*t).cast_mut()
-}
-
 fn ready_types() {
     for t in [&NODE, &HOLDER] {
-        assert_eq!(unsafe { PyType_Ready(ty(t)) }, 0);
+        ready(t);
     }
 }
 
+/// A new node; [`ready_types`] has readied its type, so the builds skip
+/// `PyType_Ready`.
 fn new_node() -> *mut PyObject {
-    let op = unsafe { PyType_GenericAlloc(ty(&NODE), 0) };
+    let op = unsafe { PyType_GenericAlloc(type_ptr(&NODE), 0) };
     assert!(!op.is_null());
     op
 }
 
 /// `a.slots[0] = b` (empty before), taking a new reference to `b`.
 fn link(a: *mut PyObject, b: *mut PyObject) {
-    unsafe {
-        let slot = &mut (*a.cast::<Node>()).slots[0];
-        debug_assert!(slot.is_null());
-        *slot = Py_NewRef(b);
-    }
+    set_slot(a, 0, b);
 }
 
 #[derive(Clone, Copy)]
@@ -264,7 +214,7 @@ fn build_garbage(shape: Shape, n: usize) {
 
 /// A live heap: a holder (allocated first) owning every node.
 fn build_live(shape: Shape, n: usize) -> *mut PyObject {
-    let holder = unsafe { PyType_GenericAlloc(ty(&HOLDER), n as Py_ssize_t) };
+    let holder = unsafe { PyType_GenericAlloc(type_ptr(&HOLDER), n as Py_ssize_t) };
     assert!(!holder.is_null());
     build(shape, n, |op| unsafe {
         let h = holder.cast::<Holder>();
@@ -275,78 +225,33 @@ fn build_live(shape: Shape, n: usize) -> *mut PyObject {
     holder
 }
 
-/// One long-lived `python3 benches/cpython/gc_shapes.py MODE SHAPE N`
-/// process, serving `run K` requests with the nanoseconds of K timed
-/// collections.
-struct CPython {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+/// Starts one long-lived `python3 benches/cpython/gc_shapes.py MODE SHAPE
+/// N` process and waits until its shape is built; it serves `run K`
+/// requests with the nanoseconds of K timed collections.
+fn spawn_cpython(group: &str, mode: Mode, shape: Shape, n: usize) -> Python {
+    let (script, n) = (script("gc_shapes.py"), n.to_string());
+    let args = [
+        script.as_os_str(),
+        mode.name().as_ref(),
+        shape.name().as_ref(),
+        n.as_ref(),
+    ];
+    let (py, line) =
+        Python::spawn(args).unwrap_or_else(|e| panic!("{group}: cannot start python3: {e}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let ["ready", tracked, version] = words[..] else {
+        panic!("{group}: python3 did not get ready (said {line:?}; see its stderr)");
+    };
+    if !version.starts_with("3.11.") {
+        println!("{group}: note: python3 is CPython {version}, not 3.11");
+    }
+    println!("{group}: CPython {version}, {tracked} tracked objects outside the frozen generation");
+    py
 }
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/cpython/gc_shapes.py");
-
-impl CPython {
-    /// Starts the process and waits until its shape is built.
-    fn spawn(group: &str, mode: Mode, shape: Shape, n: usize) -> CPython {
-        let mut child = Command::new("python3")
-            .arg(SCRIPT)
-            .args([mode.name(), shape.name(), &n.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{group}: cannot start python3: {e}"));
-        let stdin = child.stdin.take().expect("piped stdin");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read from python3");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let ["ready", tracked, version] = words[..] else {
-            panic!("{group}: python3 did not get ready (said {line:?}; see its stderr)");
-        };
-        if !version.starts_with("3.11.") {
-            println!("{group}: note: python3 is CPython {version}, not 3.11");
-        }
-        println!(
-            "{group}: CPython {version}, {tracked} tracked objects outside the frozen generation"
-        );
-        CPython {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    /// The total time of `iters` collections, as measured by CPython.
-    fn run(&mut self, iters: u64) -> Duration {
-        writeln!(self.stdin, "run {iters}").expect("write to python3");
-        self.stdin.flush().expect("write to python3");
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("read from python3");
-        let ns: u64 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("python3 answered {line:?} (see its stderr)"));
-        Duration::from_nanos(ns)
-    }
-}
-
-impl Drop for CPython {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "quit");
-        let _ = self.stdin.flush();
-        let _ = self.child.wait();
-    }
-}
-
+/// The sizes of each case; the smoke run (`OBJMODEL_BENCH_QUICK=1`,
+/// `scripts/bench --quick`) takes the 10k size only.
 const SIZES: [(usize, &str); 3] = [(10_000, "10k"), (100_000, "100k"), (1_000_000, "1m")];
-
-/// `OBJMODEL_BENCH_QUICK=1` (`scripts/bench --quick`): the 10k size only,
-/// with short times, so the smoke run stays cheap.
-fn quick() -> bool {
-    std::env::var_os("OBJMODEL_BENCH_QUICK").is_some_and(|v| v == "1")
-}
 
 const CASES: [(Mode, Shape); 6] = [
     (Mode::Live, Shape::None),
@@ -361,53 +266,10 @@ const CASES: [(Mode, Shape); 6] = [
 /// from a fresh heap and collector (both are per thread), as CPython's side
 /// starts a fresh process. It builds the shape, then serves requests of K
 /// timed collections with their total time.
-struct Objmodel {
-    requests: Option<Sender<u64>>,
-    replies: Receiver<Duration>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Objmodel {
-    fn spawn(mode: Mode, shape: Shape, n: usize) -> Objmodel {
-        let (requests, inbox) = channel::<u64>();
-        let (outbox, replies) = channel::<Duration>();
-        let thread = thread::spawn(move || serve(mode, shape, n, inbox, outbox));
-        Objmodel {
-            requests: Some(requests),
-            replies,
-            thread: Some(thread),
-        }
-    }
-
-    /// The total time of `iters` collections.
-    fn run(&mut self, iters: u64) -> Duration {
-        let sent = self.requests.as_ref().map(|r| r.send(iters));
-        match (sent, self.replies.recv()) {
-            (Some(Ok(())), Ok(elapsed)) => elapsed,
-            _ => {
-                self.join();
-                unreachable!("the worker exited without a reply or a panic")
-            }
-        }
-    }
-
-    /// Ends the worker; re-raises its panic, if any.
-    fn join(&mut self) {
-        self.requests = None;
-        if let Some(t) = self.thread.take() {
-            if let Err(panic) = t.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    }
-}
-
-impl Drop for Objmodel {
-    fn drop(&mut self) {
-        if !thread::panicking() {
-            self.join();
-        }
-    }
+fn spawn_objmodel(mode: Mode, shape: Shape, n: usize) -> Worker {
+    Worker::spawn(thread::Builder::new(), move |requests, replies| {
+        serve(mode, shape, n, requests, replies)
+    })
 }
 
 /// The worker: builds, serves, then frees everything and checks it did.
@@ -489,26 +351,23 @@ fn collector(c: &mut Criterion) {
             // at 10 iterations instead of 55.
             g.sampling_mode(SamplingMode::Flat);
             g.sample_size(10);
-            if quick() {
-                g.warm_up_time(Duration::from_millis(100));
-                g.measurement_time(Duration::from_millis(200));
-            } else {
-                g.warm_up_time(Duration::from_secs(1));
-                g.measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 2 }));
-            }
+            group_times(
+                &mut g,
+                Duration::from_secs(if n >= 1_000_000 { 3 } else { 2 }),
+            );
             // Each side is started on its member's first call (so a filter
             // that excludes the group builds nothing) and ended with it.
             if have_python {
                 let mut py = None;
                 g.bench_function("baseline/cpython-3.11", |b| {
-                    let py = py.get_or_insert_with(|| CPython::spawn(&name, mode, shape, n));
+                    let py = py.get_or_insert_with(|| spawn_cpython(&name, mode, shape, n));
                     b.iter_custom(|iters| py.run(iters))
                 });
                 drop(py);
             }
             let mut om = None;
             g.bench_function("objmodel/collect", |b| {
-                let om = om.get_or_insert_with(|| Objmodel::spawn(mode, shape, n));
+                let om = om.get_or_insert_with(|| spawn_objmodel(mode, shape, n));
                 b.iter_custom(|iters| om.run(iters))
             });
             drop(om);

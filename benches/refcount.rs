@@ -15,6 +15,8 @@
 // criterion_group! generates an undocumented `pub fn`.
 #![allow(missing_docs)]
 
+mod support;
+
 use std::cell::Cell;
 use std::hint::black_box;
 use std::rc::Rc;
@@ -23,12 +25,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use objmodel::prelude::*;
 
-/// Stands in for the dealloc a decrement to zero would dispatch to; never
-/// reached, since every counter here stays above zero.
-#[inline(never)]
-fn dealloc_stub() {
-    black_box(());
-}
+use support::pairs::{arc_pair, dealloc_stub, rc_pair, word_pair};
 
 fn pair(c: &mut Criterion) {
     let mut g = c.benchmark_group("refcount/pair");
@@ -45,43 +42,20 @@ fn pair(c: &mut Criterion) {
     });
 
     let rc = Rc::new(0u64);
-    g.bench_function("baseline/Rc", |b| {
-        b.iter(|| drop(black_box(Rc::clone(black_box(&rc)))))
-    });
+    g.bench_function("baseline/Rc", |b| b.iter(|| rc_pair(&rc)));
 
     let arc = Arc::new(0u64);
-    g.bench_function("baseline/Arc", |b| {
-        b.iter(|| drop(black_box(Arc::clone(black_box(&arc)))))
-    });
+    g.bench_function("baseline/Arc", |b| b.iter(|| arc_pair(&arc)));
 
     let mortal = CountWord::new(1);
-    g.bench_function("CountWord/mortal", |b| {
-        b.iter(|| {
-            black_box(&mortal).incref();
-            if black_box(&mortal).decref() == Ok(Released::Last) {
-                dealloc_stub();
-            }
-        })
-    });
+    g.bench_function("CountWord/mortal", |b| b.iter(|| word_pair(&mortal)));
 
     let immortal = CountWord::new_immortal();
-    g.bench_function("CountWord/immortal", |b| {
-        b.iter(|| {
-            black_box(&immortal).incref();
-            if black_box(&immortal).decref() == Ok(Released::Last) {
-                dealloc_stub();
-            }
-        })
-    });
+    g.bench_function("CountWord/immortal", |b| b.iter(|| word_pair(&immortal)));
 
     let static_immortal = CountWord::new_static_immortal();
     g.bench_function("CountWord/static-immortal", |b| {
-        b.iter(|| {
-            black_box(&static_immortal).incref();
-            if black_box(&static_immortal).decref() == Ok(Released::Last) {
-                dealloc_stub();
-            }
-        })
+        b.iter(|| word_pair(&static_immortal))
     });
 
     let plain = Refcounter::new(1);
@@ -122,14 +96,7 @@ fn checked_off(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
 
     let word = CountWord::new(1);
-    g.bench_function("baseline/CountWord", |b| {
-        b.iter(|| {
-            black_box(&word).incref();
-            if black_box(&word).decref() == Ok(Released::Last) {
-                dealloc_stub();
-            }
-        })
-    });
+    g.bench_function("baseline/CountWord", |b| b.iter(|| word_pair(&word)));
 
     let obj = Ref::new(&PLAIN, 0);
     let op: *mut PyObject = Ref::as_ptr(&obj).cast();
