@@ -28,11 +28,11 @@ use core::ptr;
 use type_object::alloc::with_default_heap;
 use type_object::create::alloc_in;
 use type_object::dealloc::type_name;
-use type_object::gc_head::{
-    GcHead, NEXT_MASK_UNREACHABLE, PREV_MASK_COLLECTING, PREV_MASK_FINALIZED, PREV_SHIFT,
-};
+use type_object::gc_head::{GcHead, PREV_MASK_COLLECTING};
 use type_object::pinned::Pinned;
 use type_object::refs::{decref, incref};
+
+use crate::deduce::deduce_unreachable;
 use type_object::{Object, TypeObject};
 
 /// How many generations there are. Mirrors `NUM_GENERATIONS`.
@@ -573,25 +573,29 @@ impl Collector {
 
         let unreachable = List::new();
         // SAFETY: `young` is well formed; `unreachable` is empty.
-        if let Err(err) = unsafe { deduce_unreachable(young, &unreachable) } {
-            // SAFETY: both lists were restored to doubly linked form.
-            unsafe { GcHead::merge(&unreachable, young) };
-            self.abandon(err);
-            return (0, 0);
-        }
+        let deduced = match unsafe { deduce_unreachable(young, &unreachable) } {
+            Ok(deduced) => deduced,
+            Err(err) => {
+                // SAFETY: both lists were restored to doubly linked form.
+                unsafe { GcHead::merge(&unreachable, young) };
+                self.abandon(err);
+                return (0, 0);
+            }
+        };
+        debug_assert_eq!(deduced.survivors, list_len(young));
 
         // Survivors move to the next generation.
         if !ptr::eq(young, old) {
             if generation == NUM_GENERATIONS - 2 {
                 inner
                     .long_lived_pending
-                    .set(inner.long_lived_pending.get() + list_len(young));
+                    .set(inner.long_lived_pending.get() + deduced.survivors);
             }
             // SAFETY: well-formed lists.
             unsafe { GcHead::merge(young, old) };
         } else {
             inner.long_lived_pending.set(0);
-            inner.long_lived_total.set(list_len(young));
+            inner.long_lived_total.set(deduced.survivors);
         }
 
         // Legacy finalizers (tp_del) and everything they reach are
@@ -603,6 +607,8 @@ impl Collector {
             move_legacy_finalizer_reachable(&finalizers);
             pending
         };
+        // Usually empty: walking it is cheap.
+        let moved_to_finalizers = list_len(&finalizers);
         if debug & DEBUG_COLLECTABLE != 0 {
             for_each_member(&unreachable, |g| {
                 // SAFETY: members are live GC objects.
@@ -626,20 +632,26 @@ impl Collector {
         } else {
             // SAFETY: both lists are well formed.
             unsafe { GcHead::merge(&unreachable, &still_unreachable) };
-            Ok(())
+            // No user code ran since the deduce (no callback, no
+            // finalizer; traverses and weakref clearing free nothing), so
+            // the garbage is what it found less what went to `finalizers`.
+            Ok(deduced.unreachable - moved_to_finalizers)
         };
-        if let Err(err) = recheck {
-            // SAFETY: lists restored; nothing is freed this time.
-            unsafe {
-                GcHead::merge(&still_unreachable, old);
-                GcHead::merge(&unreachable, old);
-                GcHead::merge(&finalizers, old);
+        let collected = match recheck {
+            Ok(collected) => collected,
+            Err(err) => {
+                // SAFETY: lists restored; nothing is freed this time.
+                unsafe {
+                    GcHead::merge(&still_unreachable, old);
+                    GcHead::merge(&unreachable, old);
+                    GcHead::merge(&finalizers, old);
+                }
+                clear_collecting(old);
+                self.abandon(err);
+                return (0, 0);
             }
-            clear_collecting(old);
-            self.abandon(err);
-            return (0, 0);
-        }
-        let collected = list_len(&still_unreachable);
+        };
+        debug_assert_eq!(collected, list_len(&still_unreachable));
         // SAFETY: `still_unreachable` is doubly linked.
         unsafe { self.delete_garbage(&still_unreachable, old) };
 
@@ -830,20 +842,6 @@ fn list_len(head: &GcHead) -> usize {
 }
 
 #[inline]
-fn gc_refs(g: *mut GcHead) -> usize {
-    // SAFETY: callers pass live headers in the collecting state.
-    unsafe { (*g).gc_prev.get().addr() >> PREV_SHIFT }
-}
-
-#[inline]
-fn set_gc_refs(g: *mut GcHead, refs: usize) {
-    // SAFETY: callers pass live headers in the collecting state.
-    let prev = unsafe { &(*g).gc_prev };
-    let flags = prev.get().addr() & (PREV_MASK_FINALIZED | PREV_MASK_COLLECTING);
-    prev.set(ptr::without_provenance_mut(flags | (refs << PREV_SHIFT)));
-}
-
-#[inline]
 fn is_collecting(g: *mut GcHead) -> bool {
     // SAFETY: callers pass live headers.
     unsafe { (*g).gc_prev.get().addr() & PREV_MASK_COLLECTING != 0 }
@@ -864,7 +862,7 @@ fn clear_collecting(head: &GcHead) {
 /// # Safety
 /// - `op` is a live object.
 #[inline]
-unsafe fn gc_header(op: *mut Object) -> Option<*mut GcHead> {
+pub(crate) unsafe fn gc_header(op: *mut Object) -> Option<*mut GcHead> {
     // SAFETY: first bullet; T3.
     if unsafe { (*(*op).ob_type).is_gc() } {
         // SAFETY: a GC instance has its pre-header.
@@ -878,7 +876,8 @@ unsafe fn gc_header(op: *mut Object) -> Option<*mut GcHead> {
 ///
 /// # Safety
 /// - `op` is a live GC object; `visit` is sound for `arg`.
-unsafe fn traverse(
+#[inline]
+pub(crate) unsafe fn traverse(
     op: *mut Object,
     visit: unsafe extern "C" fn(*mut Object, *mut c_void) -> c_int,
     arg: *mut c_void,
@@ -891,7 +890,9 @@ unsafe fn traverse(
     }
 }
 
-fn traverse_error(op: *mut Object, code: c_int) -> GcError {
+#[cold]
+#[inline(never)]
+pub(crate) fn traverse_error(op: *mut Object, code: c_int) -> GcError {
     let detail = crate::traverse::take_callback_error()
         .unwrap_or_else(|| format!("tp_traverse returned {code}"));
     GcError::Traverse {
@@ -900,211 +901,6 @@ fn traverse_error(op: *mut Object, code: c_int) -> GcError {
         addr: op as usize,
         detail,
     }
-}
-
-/// Finds the unreachable objects of `base` and moves them to
-/// `unreachable` (tagged, COLLECTING set); survivors stay in `base` with
-/// COLLECTING cleared. Mirrors `deduce_unreachable`.
-///
-/// On error both lists are doubly linked again and flags cleared, so the
-/// caller can merge them back.
-///
-/// # Safety
-/// - `base` is a well-formed list of live GC objects; `unreachable` an
-///   empty list.
-unsafe fn deduce_unreachable(base: &GcHead, unreachable: &GcHead) -> Result<(), GcError> {
-    // update_refs: gc_refs := count, COLLECTING set. The list becomes
-    // singly linked (gc_prev holds gc_refs) behind the walk; immortal
-    // objects are never collected and leave the list (3.14).
-    for_each_member(base, |g| {
-        // SAFETY: members are live GC objects.
-        let word = unsafe { &(*GcHead::object(g)).ob_refcnt };
-        if word.is_immortal() {
-            // SAFETY: `g` and its successor still hold pointers in
-            // `gc_prev`; its predecessor's `gc_next` is all unlink writes.
-            unsafe { GcHead::unlink(g) };
-            return;
-        }
-        let refcnt = word.refcnt() as usize;
-        // SAFETY: a live header.
-        let prev = unsafe { &(*g).gc_prev };
-        let finalized = prev.get().addr() & PREV_MASK_FINALIZED;
-        prev.set(ptr::without_provenance_mut(
-            finalized | PREV_MASK_COLLECTING | (refcnt << PREV_SHIFT),
-        ));
-    });
-    // subtract_refs.
-    let mut too_small: Option<*mut Object> = None;
-    let mut failure: Option<GcError> = None;
-    for_each_member(base, |g| {
-        if failure.is_some() {
-            return;
-        }
-        // SAFETY: members are live GC objects.
-        let op = unsafe { GcHead::object(g) };
-        // SAFETY: `visit_decref` only adjusts gc_refs of collecting objects.
-        let r = unsafe {
-            traverse(
-                op,
-                visit_decref,
-                ptr::from_mut(&mut too_small).cast::<c_void>(),
-            )
-        };
-        if r != 0 {
-            failure = Some(traverse_error(op, r));
-        }
-    });
-    if failure.is_none() {
-        if let Some(op) = too_small {
-            failure = Some(GcError::RefcountTooSmall {
-                // SAFETY: a live object.
-                type_name: unsafe { type_name(op) },
-                addr: op as usize,
-                // SAFETY: as above.
-                refcnt: unsafe { (*op).ob_refcnt.refcnt() },
-            });
-        }
-    }
-    if let Some(err) = failure {
-        restore_list(base);
-        return Err(err);
-    }
-    // SAFETY: first bullet; gc_refs are computed.
-    if let Err(err) = unsafe { move_unreachable(base, unreachable) } {
-        restore_list(base);
-        restore_list(unreachable);
-        return Err(err);
-    }
-    Ok(())
-}
-
-/// Rebuilds `gc_prev` pointers of a list walked through `gc_next`, and
-/// clears the collecting bit and unreachable tags. Used to undo an
-/// abandoned collection.
-fn restore_list(head: &GcHead) {
-    let mut prev = ptr::from_ref(head).cast_mut();
-    let end = prev;
-    let mut g = head.next();
-    while g != end {
-        // SAFETY: members are live headers reachable through `gc_next`.
-        unsafe {
-            let finalized = (*g).gc_prev.get().addr() & PREV_MASK_FINALIZED;
-            (*g).gc_prev.set(prev.map_addr(|a| a | finalized));
-            let next = (*g).next();
-            (*g).gc_next.set(next);
-            prev = g;
-            g = next;
-        }
-    }
-    head.set_prev(prev);
-    head.gc_next.set(head.next());
-}
-
-/// `visit_decref`: one internal reference less for a collecting object.
-unsafe extern "C" fn visit_decref(op: *mut Object, arg: *mut c_void) -> c_int {
-    // SAFETY: `op` is a live object visited by a traverse.
-    if let Some(g) = unsafe { gc_header(op) } {
-        if is_collecting(g) {
-            let refs = gc_refs(g);
-            if refs == 0 {
-                // SAFETY: `arg` is the `Option<*mut Object>` of
-                // `deduce_unreachable`.
-                let slot = unsafe { &mut *arg.cast::<Option<*mut Object>>() };
-                slot.get_or_insert(op);
-            } else {
-                set_gc_refs(g, refs - 1);
-            }
-        }
-    }
-    0
-}
-
-/// Mirrors `move_unreachable`: scans `young`; objects with gc_refs > 0
-/// are reachable and make everything they reach reachable; the others move
-/// (tagged) to `unreachable`, possibly to come back.
-///
-/// # Safety
-/// - As `deduce_unreachable`, after subtract_refs.
-unsafe fn move_unreachable(young: &GcHead, unreachable: &GcHead) -> Result<(), GcError> {
-    let young_ptr = ptr::from_ref(young).cast_mut();
-    let unreachable_ptr = ptr::from_ref(unreachable).cast_mut();
-    let mut prev = young_ptr;
-    // SAFETY (loop): all headers touched are live members of the two lists.
-    let mut g = young.next();
-    while g != young_ptr {
-        if gc_refs(g) > 0 {
-            // SAFETY: a live GC object.
-            let op = unsafe { GcHead::object(g) };
-            // SAFETY: `visit_reachable` moves collecting objects back to
-            // `young`'s tail; `young` keeps its true tail in gc_prev.
-            let r = unsafe { traverse(op, visit_reachable, young_ptr.cast()) };
-            if r != 0 {
-                let err = traverse_error(op, r);
-                // Leave the lists walkable: young's scanned prefix is
-                // linked through gc_next already; finish the tag repair.
-                unreachable.gc_next.set(unreachable.next());
-                return Err(err);
-            }
-            // SAFETY: `g` is live; relink its prev, drop COLLECTING.
-            unsafe {
-                let finalized = (*g).gc_prev.get().addr() & PREV_MASK_FINALIZED;
-                (*g).gc_prev.set(prev.map_addr(|a| a | finalized));
-            }
-            prev = g;
-        } else {
-            // Move `g` to `unreachable` (singly linked in `young`).
-            // SAFETY: `prev`, `g` and the unreachable tail are live.
-            unsafe {
-                (*prev).gc_next.set((*g).gc_next.get());
-                let last = unreachable.prev();
-                (*last)
-                    .gc_next
-                    .set(g.map_addr(|a| a | NEXT_MASK_UNREACHABLE));
-                (*g).set_prev(last);
-                (*g).gc_next
-                    .set(unreachable_ptr.map_addr(|a| a | NEXT_MASK_UNREACHABLE));
-            }
-            unreachable.set_prev(g);
-        }
-        // SAFETY: `prev` is live.
-        g = unsafe { (*prev).next() };
-    }
-    young.set_prev(prev);
-    unreachable.gc_next.set(unreachable.next());
-    Ok(())
-}
-
-/// `visit_reachable`: makes a collecting object reachable.
-unsafe extern "C" fn visit_reachable(op: *mut Object, arg: *mut c_void) -> c_int {
-    let young = arg.cast::<GcHead>();
-    // SAFETY: `op` is a live object visited by a traverse.
-    let Some(g) = (unsafe { gc_header(op) }) else {
-        return 0;
-    };
-    if !is_collecting(g) {
-        return 0;
-    }
-    // SAFETY: `g` is a live header in `young` or `unreachable`.
-    let next_word = unsafe { (*g).gc_next.get() };
-    if next_word.addr() & NEXT_MASK_UNREACHABLE != 0 {
-        // Back from `unreachable` to the tail of `young`.
-        // SAFETY: `g`'s neighbours in `unreachable` are live (its list is
-        // doubly linked), and `young`'s gc_prev is its true tail.
-        unsafe {
-            let prev = (*g).prev();
-            let next = (*g).next();
-            (*prev).gc_next.set(next_word); // keeps the tag
-            (*next).set_prev(prev);
-            let last = (*young).prev();
-            (*last).gc_next.set(g);
-            (*g).gc_next.set(young);
-            (*young).set_prev(g);
-        }
-        set_gc_refs(g, 1);
-    } else if gc_refs(g) == 0 {
-        set_gc_refs(g, 1);
-    }
-    0
 }
 
 /// Untags the members of `unreachable`; objects with a legacy finalizer
@@ -1206,7 +1002,8 @@ unsafe fn finalize_garbage(collectable: &GcHead) {
 
 /// After finalizers ran, re-deduces reachability among the unreachable:
 /// resurrected objects (and what they reach) go to `old`; the rest go to
-/// `still_unreachable`. Mirrors `handle_resurrected_objects`.
+/// `still_unreachable`, and returns how many those are. Mirrors
+/// `handle_resurrected_objects`.
 ///
 /// # Safety
 /// - `unreachable` is doubly linked with live GC members.
@@ -1214,10 +1011,10 @@ unsafe fn handle_resurrected_objects(
     unreachable: &GcHead,
     still_unreachable: &GcHead,
     old: &GcHead,
-) -> Result<(), GcError> {
+) -> Result<usize, GcError> {
     clear_collecting(unreachable);
     // SAFETY: first bullet.
-    unsafe { deduce_unreachable(unreachable, still_unreachable)? };
+    let deduced = unsafe { deduce_unreachable(unreachable, still_unreachable)? };
     // Untag: the remaining objects are going to be cleared.
     let end = ptr::from_ref(still_unreachable).cast_mut();
     let mut g = still_unreachable.next();
@@ -1231,7 +1028,7 @@ unsafe fn handle_resurrected_objects(
     }
     // SAFETY: both well formed.
     unsafe { GcHead::merge(unreachable, old) };
-    Ok(())
+    Ok(deduced.unreachable)
 }
 
 /// `get_referrers`' visit: does the traverse mention a target?

@@ -19,6 +19,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod collector;
+mod deduce;
 pub mod finalize;
 pub mod ft_collector;
 pub mod traverse;
