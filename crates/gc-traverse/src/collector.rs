@@ -602,10 +602,10 @@ impl Collector {
         // uncollectable.
         let finalizers = List::new();
         // SAFETY: `unreachable` holds tagged members from deduce.
-        let pending_finalizers = unsafe {
-            let pending = move_legacy_finalizers(&unreachable, &finalizers);
+        let scan = unsafe {
+            let scan = move_legacy_finalizers(&unreachable, &finalizers);
             move_legacy_finalizer_reachable(&finalizers);
-            pending
+            scan
         };
         // Usually empty: walking it is cheap.
         let moved_to_finalizers = list_len(&finalizers);
@@ -618,13 +618,19 @@ impl Collector {
             });
         }
 
-        // SAFETY: `unreachable` is doubly linked with COLLECTING set.
-        let callbacks = unsafe { crate::weakref::handle_weakrefs(&unreachable, old) };
+        // Without a weak reference in the garbage, or to it, the weakref
+        // pass would walk the garbage to find nothing.
+        let callbacks = if scan.weakrefs {
+            // SAFETY: `unreachable` is doubly linked with COLLECTING set.
+            unsafe { crate::weakref::handle_weakrefs(&unreachable, old) }
+        } else {
+            0
+        };
         let still_unreachable = List::new();
         // Only a finalizer or a weakref callback can resurrect: without
         // either, the unreachable stay unreachable and the re-check (a
         // second deduce over the garbage) is skipped.
-        let recheck = if pending_finalizers || callbacks != 0 {
+        let recheck = if scan.pending_finalize || callbacks != 0 {
             // SAFETY: as above.
             unsafe { finalize_garbage(&unreachable) };
             // SAFETY: as above.
@@ -903,15 +909,28 @@ pub(crate) fn traverse_error(op: *mut Object, code: c_int) -> GcError {
     }
 }
 
+/// What [`move_legacy_finalizers`] saw in the objects it left in
+/// `unreachable`. Each is an upper bound: some of those objects may still
+/// leave for `finalizers`.
+struct GarbageScan {
+    /// An object has a `tp_finalize` that has not run yet.
+    pending_finalize: bool,
+    /// An object is a weak reference or is weakly referenced.
+    weakrefs: bool,
+}
+
 /// Untags the members of `unreachable`; objects with a legacy finalizer
 /// leave for `finalizers` (COLLECTING cleared). Mirrors
-/// `move_legacy_finalizers`. Returns whether an object left in
-/// `unreachable` has a `tp_finalize` that has not run yet.
+/// `move_legacy_finalizers`; the same walk notes what the finalizer and
+/// weakref phases will find to do.
 ///
 /// # Safety
 /// - `unreachable` comes from `deduce_unreachable`.
-unsafe fn move_legacy_finalizers(unreachable: &GcHead, finalizers: &GcHead) -> bool {
-    let mut pending = false;
+unsafe fn move_legacy_finalizers(unreachable: &GcHead, finalizers: &GcHead) -> GarbageScan {
+    let mut scan = GarbageScan {
+        pending_finalize: false,
+        weakrefs: false,
+    };
     let end = ptr::from_ref(unreachable).cast_mut();
     let mut g = unreachable.next();
     while g != end {
@@ -925,13 +944,16 @@ unsafe fn move_legacy_finalizers(unreachable: &GcHead, finalizers: &GcHead) -> b
                 clear_collecting_one(g);
                 GcHead::unlink(g);
                 GcHead::append(finalizers, g);
-            } else if ty.tp_finalize.is_some() && !(*g).is_finalized() {
-                pending = true;
+            } else {
+                if ty.tp_finalize.is_some() && !(*g).is_finalized() {
+                    scan.pending_finalize = true;
+                }
+                scan.weakrefs |= crate::weakref::has_weakref_work(op);
             }
             g = next;
         }
     }
-    pending
+    scan
 }
 
 /// Everything reachable from an uncollectable object is uncollectable too.

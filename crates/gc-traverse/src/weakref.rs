@@ -171,12 +171,30 @@ pub unsafe fn is_weakref(op: *mut Object) -> bool {
     ptr::eq(unsafe { (*op).ob_type }, &WEAKREF_TYPE)
 }
 
+/// Whether [`handle_weakrefs`] has anything to do for `op`: it is a weak
+/// reference, or weak references to it exist. The collector asks while it
+/// walks the garbage anyway, and skips the weakref pass when no member
+/// says yes.
+///
+/// # Safety
+/// - `op` points to a live object.
+#[inline]
+pub(crate) unsafe fn has_weakref_work(op: *mut Object) -> bool {
+    // SAFETY: first bullet.
+    if unsafe { is_weakref(op) } {
+        return true;
+    }
+    // SAFETY: first bullet; a listed slot is a readable field of `op`.
+    unsafe { weaklist(op) }.is_some_and(|list| !unsafe { list.read() }.is_null())
+}
+
 /// The head of `op`'s weak-reference list, or `None` when its type cannot
 /// be weakly referenced (`tp_weaklistoffset` is not positive). Mirrors
 /// `_PyObject_GET_WEAKREFS_LISTPTR`.
 ///
 /// # Safety
 /// - `op` points to a live object.
+#[inline]
 unsafe fn weaklist(op: *mut Object) -> Option<*mut *mut WeakReference> {
     // SAFETY: first bullet; T3: the type outlives its instance.
     let offset = unsafe { (*(*op).ob_type).tp_weaklistoffset };
