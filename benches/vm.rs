@@ -286,7 +286,6 @@ fn interpreter(
     replies: &Sender<Duration>,
     output: &Sender<String>,
 ) {
-    obj::install();
     builtins::init();
     let code = parser::parse(src)
         .and_then(|body| compiler::compile_module(&body))
@@ -313,7 +312,6 @@ fn interpreter(
     }
     drop(code);
     with_default(|c| c.collect(2));
-    let _ = obj::uninstall();
     builtins::shutdown();
 }
 

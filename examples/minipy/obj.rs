@@ -193,7 +193,9 @@ std::thread_local! {
 }
 
 /// Installs the tracer on this thread: events are counted from now on
-/// (printing waits for [`set_tracing`]).
+/// (printing waits for [`set_tracing`]). Only runs that read the counts
+/// install it (`--trace`, `--stats`, the leak checks): every allocation
+/// and deallocation pays for the bookkeeping.
 pub fn install() {
     STATS.with(|s| {
         *s.borrow_mut() = Some(Stats::default());
@@ -284,7 +286,7 @@ unsafe extern "C" fn tracer(op: *mut Object, event: RefTracerEvent, _: *mut c_vo
     // SAFETY: first bullet; T3.
     let name = unsafe { (*(*op).ob_type).tp_name };
     // Lines are only formatted under --trace: the counting below runs for
-    // every object and must stay cheap.
+    // every object while the tracer is installed.
     let tracing = TRACING.with(Cell::get);
     let mut line = String::new();
     with_stats(|s| match event {
@@ -311,7 +313,8 @@ unsafe extern "C" fn tracer(op: *mut Object, event: RefTracerEvent, _: *mut c_vo
 }
 
 /// The live objects the tracer saw created that are still mortal: what a
-/// program leaks (`--stats`, and the tests' zero-leak check).
+/// program leaks (`--stats`, and the tests' zero-leak check). Empty when
+/// the tracer was not installed.
 pub fn live_mortal() -> Vec<(&'static str, isize)> {
     let addrs: Vec<usize> = with_stats(|s| s.live.keys().copied().collect()).unwrap_or_default();
     let mut out = Vec::new();

@@ -21,6 +21,15 @@ fn run(src: &str, opts: Options) -> (String, Outcome) {
     })
 }
 
+/// Options that install the tracer's bookkeeping, which the leak report
+/// comes from (a plain run leaves it off).
+fn counted() -> Options {
+    Options {
+        count: true,
+        ..Options::default()
+    }
+}
+
 fn programs() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(programs_dir())
         .expect("the programs directory")
@@ -58,7 +67,7 @@ fn every_program_prints_its_golden_output() {
 fn every_program_ends_with_zero_live_mortal_objects() {
     for p in programs() {
         let src = std::fs::read_to_string(&p).expect("a program");
-        let (_, outcome) = run(&src, Options::default());
+        let (_, outcome) = run(&src, counted());
         assert!(
             outcome.leaks.is_empty(),
             "{} leaked {:?}",
@@ -84,7 +93,7 @@ fn programs_run_clean_in_checked_mode() {
         let (stdout, outcome) = on_vm_thread(move || {
             let heap = objmodel::types::Heap::with_checked(true);
             out::capture();
-            let outcome = run_program(name, &src, Options::default());
+            let outcome = run_program(name, &src, counted());
             drop(heap);
             (out::take(), outcome)
         });
@@ -163,7 +172,7 @@ fn syntax_error_reports_line_and_column() {
 #[test]
 fn runtime_error_reports_its_line_and_frees_everything() {
     let src = "def f(d):\n    return d['missing']\nx = [1, 2]\nf({'a': x})\n";
-    let (_, outcome) = run(src, Options::default());
+    let (_, outcome) = run(src, counted());
     assert_eq!(outcome.exit, 1);
     assert_eq!(
         outcome.error.as_deref(),
@@ -186,7 +195,7 @@ fn runaway_recursion_is_a_recursion_error() {
 #[test]
 fn class_heap_type_goes_with_last_instance_and_name() {
     let src = "import weakref\nclass C:\n    pass\nc = C()\nr = weakref.ref(c)\ndel C\nprint(r() is c)\ndel c\nprint(r())\n";
-    let (stdout, outcome) = run(src, Options::default());
+    let (stdout, outcome) = run(src, counted());
     assert_eq!(stdout, "True\nNone\n");
     assert!(outcome.leaks.is_empty(), "{:?}", outcome.leaks);
     assert!(outcome.created.iter().any(|(n, _)| *n == "type"));
