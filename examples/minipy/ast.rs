@@ -121,6 +121,8 @@ pub enum ExprKind {
     Subscript(Box<Expr>, Box<Expr>),
     Slice(Option<Box<Expr>>, Option<Box<Expr>>, Option<Box<Expr>>),
     Call(Box<Expr>, Vec<Expr>, Vec<(String, Expr)>),
+    /// `*iterable` among a call's positional arguments.
+    Starred(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
     /// `and` (true) / `or` (false).

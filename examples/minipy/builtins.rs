@@ -145,7 +145,13 @@ pub fn import(name: &str) -> Option<Obj> {
     })
 }
 
-fn exc_class(kind: Exc) -> Obj {
+/// The built-in exception class called `name`.
+pub fn exc_by_name(name: &str) -> Option<Exc> {
+    EXCEPTIONS.iter().find(|e| e.1 == name).map(|e| e.0)
+}
+
+/// The built-in exception class `kind`.
+pub fn exc_class(kind: Exc) -> Obj {
     RT.with(|rt| rt.borrow().exc[kind as usize].clone())
 }
 
@@ -807,7 +813,7 @@ pub fn init() {
     let set = |name: &str, v: Obj| {
         let _ = ops::dict_set(&b, intern(name), v);
     };
-    let funcs: [(&'static str, BuiltinFn); 25] = [
+    let funcs: [(&'static str, BuiltinFn); 26] = [
         ("print", b_print),
         ("__replprint__", b_replprint),
         ("len", b_len),
@@ -833,6 +839,7 @@ pub fn init() {
         ("chr", b_chr),
         ("ord", b_ord),
         ("round", b_round),
+        ("thread", crate::threads::b_thread),
     ];
     for (n, f) in funcs {
         let o = builtin(n, f, None);

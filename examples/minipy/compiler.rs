@@ -43,6 +43,11 @@ pub enum Instr {
     BuildTuple(u32),
     BuildDict(u32),
     ListAppend(u32),
+    /// Extends the list `n` below the top with the iterable on top.
+    ListExtend(u32),
+    /// Calls with the positional arguments in a list under the keyword
+    /// values of `kwnames[n]` (CPython's `CALL_FUNCTION_EX`).
+    CallEx(u32),
     MapAdd(u32),
     Call(u32),
     CallKw(u32, u32),
@@ -754,6 +759,38 @@ impl Compiler {
                     }
                 }
                 self.emit(Instr::BuildSlice);
+            }
+            ExprKind::Call(f, args, kws)
+                if args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_))) =>
+            {
+                // CPython's CALL_FUNCTION_EX: the positional arguments are
+                // gathered into one list, `*x` extending it.
+                self.expr(f)?;
+                self.emit(Instr::BuildList(0));
+                for a in args {
+                    if let ExprKind::Starred(x) = &a.kind {
+                        self.expr(x)?;
+                        self.emit(Instr::ListExtend(1));
+                    } else {
+                        self.expr(a)?;
+                        self.emit(Instr::ListAppend(1));
+                    }
+                }
+                let mut names = Vec::new();
+                for (n, v) in kws {
+                    self.expr(v)?;
+                    names.push(intern(n));
+                }
+                self.code.kwnames.push(names);
+                let ki = (self.code.kwnames.len() - 1) as u32;
+                self.emit(Instr::CallEx(ki));
+            }
+            ExprKind::Starred(_) => {
+                return Err(SyntaxError {
+                    msg: "can't use starred expression here".into(),
+                    line: e.line,
+                    col: 1,
+                })
             }
             ExprKind::Call(f, args, kws) => {
                 self.expr(f)?;

@@ -387,7 +387,12 @@ fn m_format(a: &[Obj], kwargs: &[(Obj, Obj)]) -> PyResult<Obj> {
 
 /// The method `name` of a built-in value, bound to it.
 pub fn builtin_method(o: &Obj, name: &str) -> Option<Obj> {
-    let f: BuiltinFn = if o.is(&LIST) {
+    let f: BuiltinFn = if o.is(&crate::threads::THREAD) {
+        match name {
+            "join" => crate::threads::m_join,
+            _ => return None,
+        }
+    } else if o.is(&LIST) {
         match name {
             "append" => m_append,
             "extend" => m_extend,

@@ -145,7 +145,7 @@ impl Scan {
                 self.expr(a);
                 self.expr(b);
             }
-            ExprKind::Unary(_, a) => self.expr(a),
+            ExprKind::Unary(_, a) | ExprKind::Starred(a) => self.expr(a),
             ExprKind::Compare(a, rest) => {
                 self.expr(a);
                 rest.iter().for_each(|(_, e)| self.expr(e));

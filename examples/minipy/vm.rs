@@ -554,6 +554,12 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             let l = &stack[stack.len() - d as usize];
             l.get(&LIST).expect("a list").borrow_mut().push(v);
         }
+        Instr::ListExtend(d) => {
+            let v = load(stack);
+            let items = crate::access::to_vec(&v)?;
+            let l = &stack[stack.len() - d as usize];
+            l.get(&LIST).expect("a list").borrow_mut().extend(items);
+        }
         Instr::MapAdd(d) => {
             let v = load(stack);
             let k = load(stack);
@@ -572,6 +578,18 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             let kwvals: Vec<Obj> = stack.drain(stack.len() - names.len()..).collect();
             let kwargs: SmallVec<[(Obj, Obj); 4]> = names.iter().cloned().zip(kwvals).collect();
             let args: Args = stack.drain(stack.len() - n as usize..).collect();
+            let func = load(stack);
+            let r = call(&func, args, &kwargs)?;
+            drop((func, kwargs));
+            stack.push(r);
+        }
+        Instr::CallEx(ki) => {
+            let names = &code.kwnames[ki as usize];
+            let kwvals: Vec<Obj> = stack.drain(stack.len() - names.len()..).collect();
+            let kwargs: SmallVec<[(Obj, Obj); 4]> = names.iter().cloned().zip(kwvals).collect();
+            let list = load(stack);
+            let args: Args = list.get(&LIST).expect("a list").borrow_mut().drain(..).collect();
+            drop(list);
             let func = load(stack);
             let r = call(&func, args, &kwargs)?;
             drop((func, kwargs));

@@ -29,7 +29,10 @@ use objmodel::types::type_object::TPFLAGS_HAVE_GC;
 use objmodel::{Object, RustType, TypeObject};
 
 use super::dict::Dict;
+use crate::builtins;
 use crate::obj::Obj;
+use crate::ops;
+use crate::vm::PyResult;
 
 /// `type`: the type of user classes (and of the built-in exceptions).
 pub static CLASS: RustType<Class> = gc_type("type");
@@ -117,6 +120,27 @@ pub fn heap_type(name: &str, has_del: bool) -> *mut TypeObject {
         ..TypeObject::DEFAULT
     };
     TypeObject::new_heap(template).expect("an instance template has a dealloc and a size")
+}
+
+/// A class named `name` with `bases` and the namespace `ns` its body
+/// filled: its MRO, whether it is an exception class, and its heap type
+/// (with `tp_finalize` when it or a base defines `__del__`).
+pub fn new_class(name: &str, bases: Vec<Obj>, ns: Obj) -> PyResult<Obj> {
+    let mro = linearize(&bases);
+    let has_del = ops::dict_get(&ns, &builtins::intern("__del__"))?.is_some()
+        || mro.iter().any(|m| lookup(m, "__del__").is_some());
+    let is_exception = bases
+        .iter()
+        .any(|b| b.get(&CLASS).is_some_and(|c| c.is_exception));
+    let cls = Class {
+        name: name.to_string(),
+        bases,
+        mro,
+        dict: ns,
+        heap_type: heap_type(name, has_del),
+        is_exception,
+    };
+    Ok(Obj::new_gc(&CLASS, cls))
 }
 
 /// The payload of an instance, if `o` is one.

@@ -58,10 +58,22 @@ impl Parser {
                 self.advance();
                 kwargs.push((n, self.expr()?));
             } else {
+                let line = self.line();
+                if self.eat_op("*") {
+                    // Unpacked positional arguments may follow keywords.
+                    let e = self.expr()?;
+                    args.push(Expr {
+                        kind: ExprKind::Starred(Box::new(e)),
+                        line,
+                    });
+                    if !self.eat_op(",") {
+                        break;
+                    }
+                    continue;
+                }
                 if !kwargs.is_empty() {
                     return self.error("positional argument follows keyword argument");
                 }
-                let line = self.line();
                 let e = self.expr()?;
                 if self.is_kw("for") {
                     let gens = self.comp_clauses()?;

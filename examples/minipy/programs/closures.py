@@ -60,3 +60,12 @@ def gen_squares(n):
         out.append(k * k)
     return out
 print(gen_squares(6), sum(gen_squares(6)))
+
+
+# Unpacking an iterable into positional arguments.
+def spread(a, b, c=3, *rest):
+    return (a, b, c, rest)
+
+
+pair = [1, 2]
+print(spread(*pair), spread(0, *pair), spread(*pair, c=9), spread(*range(2), *"xyz"))
