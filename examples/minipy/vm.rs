@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 use crate::builtins::{self, exc_new, Exc};
 use crate::compiler::{Code, Instr, Kind};
 use crate::obj::Obj;
-use crate::objects::class::{self, as_inst, Class, CLASS};
+use crate::objects::class::{self, as_inst, CLASS};
 use crate::objects::func::{self, BUILTIN, BUILTIN_TYPE, CELL, FUNCTION, METHOD};
 use crate::objects::{self, Dict, Function, Iter, Method, DICT, LIST};
 use crate::ops;
@@ -588,7 +588,12 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             let kwvals: Vec<Obj> = stack.drain(stack.len() - names.len()..).collect();
             let kwargs: SmallVec<[(Obj, Obj); 4]> = names.iter().cloned().zip(kwvals).collect();
             let list = load(stack);
-            let args: Args = list.get(&LIST).expect("a list").borrow_mut().drain(..).collect();
+            let args: Args = list
+                .get(&LIST)
+                .expect("a list")
+                .borrow_mut()
+                .drain(..)
+                .collect();
             drop(list);
             let func = load(stack);
             let r = call(&func, args, &kwargs)?;
@@ -849,23 +854,7 @@ fn make_class(f: &Frame<'_>, body: &Rc<Code>, bases: Vec<Obj>) -> PyResult<Obj> 
     };
     assert_eq!(body.kind, Kind::Class);
     run_frame(frame)?;
-    let mro = class::linearize(&bases);
-    let del_key = builtins::intern("__del__");
-    let has_del = ops::dict_get(&ns, &del_key)?.is_some()
-        || mro.iter().any(|m| class::lookup(m, "__del__").is_some());
-    let is_exception = bases
-        .iter()
-        .any(|b| b.get(&CLASS).is_some_and(|c| c.is_exception));
-    let ty = class::heap_type(&body.name, has_del);
-    let cls = Class {
-        name: body.name.clone(),
-        bases,
-        mro,
-        dict: ns,
-        heap_type: ty,
-        is_exception,
-    };
-    Ok(Obj::new_gc(&CLASS, cls))
+    class::new_class(&body.name, bases, ns)
 }
 
 /// Binds a class attribute found through an instance: functions become
