@@ -722,6 +722,18 @@ impl Compiler {
         Ok(())
     }
 
+    /// Pushes a call's keyword values and records their names; returns
+    /// the index of the names in `kwnames`.
+    fn keyword_values(&mut self, kws: &[(String, Expr)]) -> Result<u32, SyntaxError> {
+        let mut names = Vec::new();
+        for (n, v) in kws {
+            self.expr(v)?;
+            names.push(intern(n));
+        }
+        self.code.kwnames.push(names);
+        Ok((self.code.kwnames.len() - 1) as u32)
+    }
+
     fn expr(&mut self, e: &Expr) -> Result<(), SyntaxError> {
         match &e.kind {
             ExprKind::Const(c) => {
@@ -776,13 +788,7 @@ impl Compiler {
                         self.emit(Instr::ListAppend(1));
                     }
                 }
-                let mut names = Vec::new();
-                for (n, v) in kws {
-                    self.expr(v)?;
-                    names.push(intern(n));
-                }
-                self.code.kwnames.push(names);
-                let ki = (self.code.kwnames.len() - 1) as u32;
+                let ki = self.keyword_values(kws)?;
                 self.emit(Instr::CallEx(ki));
             }
             ExprKind::Starred(_) => {
@@ -800,13 +806,7 @@ impl Compiler {
                 if kws.is_empty() {
                     self.emit(Instr::Call(args.len() as u32));
                 } else {
-                    let mut names = Vec::new();
-                    for (n, v) in kws {
-                        self.expr(v)?;
-                        names.push(intern(n));
-                    }
-                    self.code.kwnames.push(names);
-                    let ki = (self.code.kwnames.len() - 1) as u32;
+                    let ki = self.keyword_values(kws)?;
                     self.emit(Instr::CallKw(args.len() as u32, ki));
                 }
             }
