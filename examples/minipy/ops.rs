@@ -7,7 +7,7 @@ use crate::builtins::Exc;
 use crate::obj::Obj;
 use crate::objects::class::as_inst;
 use crate::objects::{
-    self, as_int, as_str, as_tuple, bool_obj, float, int, str_obj, DICT, FLOAT, LIST, RANGE,
+    self, as_int, as_str, as_tuple, bool_obj, float, int, str_obj, DICT, FLOAT, INT, LIST, RANGE,
 };
 use crate::vm::{call, err, Args, PyResult};
 
@@ -35,6 +35,10 @@ pub fn hash_str(s: &str) -> i64 {
 /// # Errors
 /// `TypeError` for unhashable (mutable) values.
 pub fn hash(o: &Obj) -> PyResult<i64> {
+    // Names (globals, attributes) are the commonest keys: test them first.
+    if let Some(s) = as_str(o) {
+        return Ok(hash_str(s));
+    }
     if let Some(i) = as_int(o) {
         return Ok(i);
     }
@@ -43,9 +47,6 @@ pub fn hash(o: &Obj) -> PyResult<i64> {
             return Ok(*f as i64);
         }
         return Ok(f.to_bits() as i64);
-    }
-    if let Some(s) = as_str(o) {
-        return Ok(hash_str(s));
     }
     if let Some(items) = as_tuple(o) {
         let mut h: i64 = 0x345678;
@@ -299,6 +300,10 @@ fn repeat(items: &[Obj], n: i64) -> Vec<Obj> {
 /// # Errors
 /// `TypeError`, `ZeroDivisionError`, `OverflowError`.
 pub fn binary(op: BinOp, a: &Obj, b: &Obj) -> PyResult<Obj> {
+    // Exact ints first: one type test each instead of `num`'s chain.
+    if let (Some(&x), Some(&y)) = (a.get(&INT), b.get(&INT)) {
+        return int_op(op, x, y);
+    }
     match (num(a), num(b)) {
         (Some(Num::I(x)), Some(Num::I(y))) => return int_op(op, x, y),
         (Some(x), Some(y)) => return float_op(op, x.f(), y.f()),
@@ -438,6 +443,18 @@ fn ordering(a: &Obj, b: &Obj, op: CmpOp) -> PyResult<core::cmp::Ordering> {
 /// `TypeError` for unordered types; what a user `__eq__`/`__lt__` raised.
 pub fn compare(op: CmpOp, a: &Obj, b: &Obj) -> PyResult<bool> {
     use core::cmp::Ordering::*;
+    // Exact ints have no user methods to consult: compare them in place.
+    if let (Some(&x), Some(&y)) = (a.get(&INT), b.get(&INT)) {
+        match op {
+            CmpOp::Lt => return Ok(x < y),
+            CmpOp::Le => return Ok(x <= y),
+            CmpOp::Gt => return Ok(x > y),
+            CmpOp::Ge => return Ok(x >= y),
+            CmpOp::Eq => return Ok(x == y),
+            CmpOp::Ne => return Ok(x != y),
+            _ => {}
+        }
+    }
     Ok(match op {
         CmpOp::Is => a.is_same(b),
         CmpOp::IsNot => !a.is_same(b),

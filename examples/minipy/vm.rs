@@ -42,6 +42,10 @@ pub type PyResult<T> = Result<T, Box<PyErr>>;
 /// Argument lists: short ones stay on the Rust stack.
 pub type Args = SmallVec<[Obj; 8]>;
 
+/// A frame's fast locals: a function with few locals (most) needs no heap
+/// block for them, so a call allocates nothing but its objects.
+type Locals = SmallVec<[Option<Obj>; 8]>;
+
 /// CPython's default recursion limit.
 const MAX_DEPTH: usize = 1000;
 
@@ -76,7 +80,7 @@ struct Frame<'c> {
     globals: Obj,
     /// The class namespace of a class body.
     ns: Option<Obj>,
-    fast: Vec<Option<Obj>>,
+    fast: Locals,
     cells: Vec<Obj>,
     stack: SmallVec<[Obj; 16]>,
     blocks: Vec<Block>,
@@ -91,7 +95,7 @@ pub fn run_module(code: &Rc<Code>, globals: &Obj) -> PyResult<Obj> {
         code,
         globals: globals.clone(),
         ns: None,
-        fast: Vec::new(),
+        fast: Locals::new(),
         cells: Vec::new(),
         stack: SmallVec::new(),
         blocks: Vec::new(),
@@ -163,9 +167,44 @@ fn call_class(cls: &Obj, args: Args, kwargs: &[(Obj, Obj)]) -> PyResult<Obj> {
 
 fn call_function(func: &Function, args: Args, kwargs: &[(Obj, Obj)]) -> PyResult<Obj> {
     let code = &*func.code;
+    let mut fast = Locals::new();
+    if kwargs.is_empty() && args.len() == code.nparams && !code.vararg {
+        // The common call: each argument moves into its parameter's slot,
+        // with no defaults, keywords or errors to consider.
+        fast.extend(args.into_iter().map(Some));
+        fast.resize(code.varnames.len(), None);
+    } else {
+        fast.resize(code.varnames.len(), None);
+        bind_args(func, args, kwargs, &mut fast)?;
+    }
+    let mut cells = Vec::with_capacity(code.cellnames.len());
+    for p in &code.cell_params {
+        cells.push(func::cell(p.and_then(|i| fast[i].take())));
+    }
+    cells.extend(func.closure.iter().cloned());
+    let frame = Frame {
+        code,
+        globals: func.globals.clone(),
+        ns: None,
+        fast,
+        cells,
+        stack: SmallVec::new(),
+        blocks: Vec::new(),
+    };
+    run_frame(frame)
+}
+
+/// Binds `args` and `kwargs` to the parameters in `fast` (all empty),
+/// filling in defaults, as `_PyEval_MakeFrameVector`'s general path does.
+fn bind_args(
+    func: &Function,
+    args: Args,
+    kwargs: &[(Obj, Obj)],
+    fast: &mut Locals,
+) -> PyResult<()> {
+    let code = &*func.code;
     let name = &code.name;
     let np = code.nparams;
-    let mut fast: Vec<Option<Obj>> = vec![None; code.varnames.len()];
     let nargs = args.len();
     if nargs > np && !code.vararg {
         return Err(err(
@@ -231,21 +270,7 @@ fn call_function(func: &Function, args: Args, kwargs: &[(Obj, Obj)]) -> PyResult
             ),
         ));
     }
-    let mut cells = Vec::with_capacity(code.cellnames.len());
-    for p in &code.cell_params {
-        cells.push(func::cell(p.and_then(|i| fast[i].take())));
-    }
-    cells.extend(func.closure.iter().cloned());
-    let frame = Frame {
-        code,
-        globals: func.globals.clone(),
-        ns: None,
-        fast,
-        cells,
-        stack: SmallVec::new(),
-        blocks: Vec::new(),
-    };
-    run_frame(frame)
+    Ok(())
 }
 
 /// Runs `__del__` of a finalized instance; an exception is printed and
@@ -535,6 +560,11 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
         Instr::BuildList(n) => {
             let items: Vec<Obj> = stack.drain(stack.len() - n as usize..).collect();
             stack.push(objects::list(items));
+        }
+        Instr::BuildTuple(2) => {
+            let b = load(stack);
+            let a = load(stack);
+            stack.push(objects::pair(a, b));
         }
         Instr::BuildTuple(n) => {
             let items: Vec<Obj> = stack.drain(stack.len() - n as usize..).collect();
@@ -847,7 +877,7 @@ fn make_class(f: &Frame<'_>, body: &Rc<Code>, bases: Vec<Obj>) -> PyResult<Obj> 
         code: body,
         globals: f.globals.clone(),
         ns: Some(ns.clone()),
-        fast: Vec::new(),
+        fast: Locals::new(),
         cells: f.cells.clone(),
         stack: SmallVec::new(),
         blocks: Vec::new(),

@@ -601,11 +601,24 @@ impl Collector {
         // Legacy finalizers (tp_del) and everything they reach are
         // uncollectable.
         let finalizers = List::new();
-        // SAFETY: `unreachable` holds tagged members from deduce.
-        let scan = unsafe {
-            let scan = move_legacy_finalizers(&unreachable, &finalizers);
-            move_legacy_finalizer_reachable(&finalizers);
-            scan
+        let scan = if deduced.needs_scan {
+            // SAFETY: `unreachable` holds tagged members from deduce.
+            unsafe {
+                let scan = move_legacy_finalizers(&unreachable, &finalizers);
+                move_legacy_finalizer_reachable(&finalizers);
+                scan
+            }
+        } else {
+            // No member has a legacy finalizer, a finalizer or weak
+            // references: nothing to move or note, and the members keep
+            // their NEXT_MASK_UNREACHABLE tags. Every later reader of
+            // this list masks them (`GcHead::next`, `unlink`), and each
+            // member leaves it (freed, or moved to `old` by
+            // `delete_garbage`) before the collection ends.
+            GarbageScan {
+                pending_finalize: false,
+                weakrefs: false,
+            }
         };
         // Usually empty: walking it is cheap.
         let moved_to_finalizers = list_len(&finalizers);

@@ -32,6 +32,7 @@ use type_object::gc_head::{
 use type_object::Object;
 
 use crate::collector::{gc_header, traverse, traverse_error, GcError};
+use crate::weakref::has_weakref_work;
 
 /// One unit of `gc_refs` in a collecting object's `gc_prev` word.
 const REFS_ONE: usize = 1 << PREV_SHIFT;
@@ -50,6 +51,12 @@ pub(crate) struct Deduced {
     pub(crate) survivors: usize,
     /// Objects moved to `unreachable`.
     pub(crate) unreachable: usize,
+    /// Whether an object moved to `unreachable` (perhaps to come back) has
+    /// a legacy finalizer or a finalizer, is a weak reference, or is
+    /// weakly referenced. When none has, the collection needs no walk of
+    /// the garbage before clearing it: no object leaves for `finalizers`,
+    /// and neither the finalizer nor the weakref phase finds work.
+    pub(crate) needs_scan: bool,
 }
 
 /// Finds the unreachable objects of `base` and moves them to
@@ -76,9 +83,10 @@ pub(crate) unsafe fn deduce_unreachable(
     }
     // SAFETY: both bullets; gc_refs are final.
     match unsafe { move_unreachable(base, unreachable) } {
-        Ok(survivors) => Ok(Deduced {
+        Ok((survivors, needs_scan)) => Ok(Deduced {
             survivors,
             unreachable: candidates - survivors,
+            needs_scan,
         }),
         Err(err) => {
             restore_list(base);
@@ -221,7 +229,7 @@ unsafe fn note_too_small(op: *mut Object, arg: *mut c_void) {
 /// Mirrors `move_unreachable`: scans `young`; objects with gc_refs > 0
 /// are reachable and make everything they reach reachable; the others move
 /// (tagged) to `unreachable`, possibly to come back. Returns how many stay
-/// in `young`.
+/// in `young`, and [`Deduced::needs_scan`] for the objects it moved.
 ///
 /// # Errors
 /// [`GcError::Traverse`] when a traverse returns non-zero; both lists are
@@ -229,11 +237,15 @@ unsafe fn note_too_small(op: *mut Object, arg: *mut c_void) {
 ///
 /// # Safety
 /// - `young` is a list after `subtract_refs`; `unreachable` an empty list.
-unsafe fn move_unreachable(young: &GcHead, unreachable: &GcHead) -> Result<usize, GcError> {
+unsafe fn move_unreachable(young: &GcHead, unreachable: &GcHead) -> Result<(usize, bool), GcError> {
     let young_ptr = ptr::from_ref(young).cast_mut();
     let unreachable_ptr = ptr::from_ref(unreachable).cast_mut();
     let mut prev = young_ptr;
     let mut survivors = 0;
+    // Kept in memory, not in a register: the reachable path (the common
+    // one) needs every callee-saved register across its traverse call.
+    let mut needs_scan = false;
+    let needs_scan_ref = core::hint::black_box(&mut needs_scan);
     // `young`'s members (and its sentinel) are never tagged: read
     // `gc_next` as is.
     let mut g = young.gc_next.get();
@@ -277,13 +289,31 @@ unsafe fn move_unreachable(young: &GcHead, unreachable: &GcHead) -> Result<usize
                     .set(unreachable_ptr.map_addr(|a| a | NEXT_MASK_UNREACHABLE));
             }
             unreachable.set_prev(g);
+            // The header's line is in cache: note now what the garbage
+            // phases would walk the list again to learn.
+            // SAFETY: `g` is a live GC object.
+            *needs_scan_ref |= unsafe { needs_scan_as_garbage(GcHead::object(g)) };
         }
         // SAFETY: `prev` is live (a member of `young`, or its sentinel).
         g = unsafe { (*prev).gc_next.get() };
     }
     young.set_prev(prev);
     unreachable.gc_next.set(unreachable.next());
-    Ok(survivors)
+    Ok((survivors, needs_scan))
+}
+
+/// Whether an unreachable `op` gives the garbage phases work: a legacy
+/// finalizer (`tp_del`), a finalizer (`tp_finalize`, run or not), or weak
+/// references.
+///
+/// # Safety
+/// - `op` is a live object.
+#[inline]
+unsafe fn needs_scan_as_garbage(op: *mut Object) -> bool {
+    // SAFETY: first bullet; T3: the type outlives its instance.
+    let ty = unsafe { &*(*op).ob_type };
+    // SAFETY: first bullet.
+    ty.tp_del.is_some() || ty.tp_finalize.is_some() || unsafe { has_weakref_work(op) }
 }
 
 /// `visit_reachable`: makes a collecting object reachable.

@@ -43,11 +43,29 @@ pub static MODULE: RustType<Module> = gc_type("module");
 
 /// A tuple's items (immutable, so clearing it does nothing; cycles
 /// through a tuple always pass through a mutable container too).
-pub struct Tuple(pub Vec<Obj>);
+pub struct Tuple(TupleItems);
+
+/// Where a tuple keeps its items: a pair, the commonest tuple, lives
+/// inside the object (as CPython's `ob_item` does) rather than in a
+/// second heap block.
+enum TupleItems {
+    Pair([Obj; 2]),
+    Seq(Vec<Obj>),
+}
+
+impl Tuple {
+    /// The items.
+    pub fn items(&self) -> &[Obj] {
+        match &self.0 {
+            TupleItems::Pair(p) => p,
+            TupleItems::Seq(v) => v,
+        }
+    }
+}
 
 impl Traverse for Tuple {
     fn traverse(&self, visitor: &mut Visitor<'_>) -> VisitResult {
-        self.0.traverse(visitor)
+        self.items().traverse(visitor)
     }
 }
 
@@ -189,7 +207,7 @@ static EMPTY_TUPLE: Static<StaticGc<Tuple>> = Static(StaticGc {
     gc: GcHead::new(),
     inst: Instance {
         ob_base: Object::new_static(TUPLE.type_object()),
-        value: Tuple(Vec::new()),
+        value: Tuple(TupleItems::Seq(Vec::new())),
     },
 });
 
@@ -270,12 +288,24 @@ pub fn tuple(items: Vec<Obj>) -> Obj {
     if items.is_empty() {
         return Obj::from_static(&EMPTY_TUPLE.0.inst);
     }
-    Obj::new_gc(&TUPLE, Tuple(items))
+    if items.len() == 2 {
+        let mut it = items.into_iter();
+        if let (Some(a), Some(b)) = (it.next(), it.next()) {
+            return pair(a, b);
+        }
+        unreachable!("a two-item vector yields two items");
+    }
+    Obj::new_gc(&TUPLE, Tuple(TupleItems::Seq(items)))
+}
+
+/// The tuple `(a, b)`.
+pub fn pair(a: Obj, b: Obj) -> Obj {
+    Obj::new_gc(&TUPLE, Tuple(TupleItems::Pair([a, b])))
 }
 
 /// The items of a tuple.
 pub fn as_tuple(o: &Obj) -> Option<&[Obj]> {
-    o.get(&TUPLE).map(|t| &t.0[..])
+    o.get(&TUPLE).map(Tuple::items)
 }
 
 /// A new dict.
