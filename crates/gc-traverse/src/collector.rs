@@ -717,8 +717,14 @@ impl Collector {
     ///   counts include only real references.
     unsafe fn delete_garbage(&self, collectable: &GcHead, old: &GcHead) {
         let save_all = self.inner.debug.get() & DEBUG_SAVEALL != 0;
-        while !collectable.list_is_empty() {
-            let g = collectable.next();
+        let end = ptr::from_ref(collectable).cast_mut();
+        // A sentinel's `gc_next` is never tagged (members' may be): read it
+        // as is.
+        loop {
+            let g = collectable.gc_next.get();
+            if g == end {
+                break;
+            }
             // SAFETY: a member is a live GC object.
             let op = unsafe { GcHead::object(g) };
             if save_all {
@@ -744,7 +750,7 @@ impl Collector {
                     }
                 }
             }
-            if ptr::eq(collectable.next(), g) {
+            if collectable.gc_next.get() == g {
                 // Still alive: it may die later.
                 // SAFETY: `g` is a tracked member of a doubly linked list.
                 unsafe {
