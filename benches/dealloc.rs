@@ -14,7 +14,6 @@ mod support;
 
 use std::hint::black_box;
 use std::mem::size_of;
-use std::ptr::null_mut;
 use std::rc::Rc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -23,7 +22,7 @@ use objmodel::types::alloc::system_free;
 use objmodel::types::create::{generic_alloc, system_type_alloc};
 use objmodel::{Ref, RustType};
 
-use support::objects::{ready, Small};
+use support::objects::{ready, small_chain, Small};
 
 const N: usize = 1_000_000;
 
@@ -158,17 +157,7 @@ fn chain_drop(c: &mut Criterion) {
     let t = ready(&POOLED);
     g.bench_function("objmodel/Py_DECREF-trashcan", |b| {
         b.iter_batched(
-            || {
-                let mut head: *mut PyObject = null_mut();
-                for _ in 0..N {
-                    // SAFETY: a readied type.
-                    let op = unsafe { PyType_GenericAlloc(t, 0) };
-                    // SAFETY: a fresh Small takes over `head`'s reference.
-                    unsafe { (*op.cast::<Small>()).next = head };
-                    head = op;
-                }
-                head
-            },
+            || small_chain(t, N),
             // SAFETY: the routine owns the head's reference.
             |head| unsafe { Py_DECREF(head) },
             BatchSize::PerIteration,

@@ -20,6 +20,8 @@
 // criterion_group! generates an undocumented `pub fn`.
 #![allow(missing_docs)]
 
+mod support;
+
 // The interpreter's modules, compiled into this benchmark as they are
 // into the example; the benchmark drives only part of them.
 #[allow(dead_code)]
@@ -65,23 +67,27 @@ mod parser;
 #[path = "../examples/minipy/scope.rs"]
 mod scope;
 #[allow(dead_code)]
+#[path = "../examples/minipy/session.rs"]
+mod session;
+#[allow(dead_code)]
+#[path = "../examples/minipy/shared.rs"]
+mod shared;
+#[allow(dead_code)]
+#[path = "../examples/minipy/threads.rs"]
+mod threads;
 #[path = "../examples/minipy/vm.rs"]
 mod vm;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use objmodel::cycles::collector::with_default;
 
-use crate::objects::{Dict, DICT};
-
-fn quick() -> bool {
-    std::env::var_os("OBJMODEL_BENCH_QUICK").is_some_and(|v| v == "1")
-}
+use crate::objects::DICT;
+use crate::support::cpython::Python;
+use crate::support::quick::{group_times, size};
+use crate::support::worker::Worker;
 
 /// The three programs (name, source, size, quick size); `__N__` is
 /// replaced by the size.
@@ -137,7 +143,8 @@ gc.enable()
 ];
 
 /// The CPython side: compiles the source once, prints one run's output
-/// (UTF-8, hex-encoded, on one line), then answers each line `k` with the nanoseconds `k` runs took.
+/// (UTF-8, hex-encoded, on one line), then answers each line `run K` with
+/// the nanoseconds K runs took (the protocol of `support::cpython`).
 const DRIVER: &str = r#"
 import contextlib, io, sys, time
 code = compile(sys.argv[1], "<bench>", "exec")
@@ -150,127 +157,48 @@ def once():
     return buf.getvalue()
 print(once().encode().hex(), flush=True)
 for line in sys.stdin:
-    k = int(line)
+    words = line.split()
+    if not words or words[0] == "quit":
+        break
+    k = int(words[1])
     start = time.perf_counter_ns()
     for _ in range(k):
         once()
     print(time.perf_counter_ns() - start, flush=True)
 "#;
 
-/// A running `python3` with the driver.
-struct CPython {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+/// Starts `python3` with the driver on `src`; returns it and the output of
+/// its first run, or `None` when there is no `python3`.
+fn spawn_cpython(src: &str) -> Option<(Python, String)> {
+    let (py, first) = Python::spawn(["-c", DRIVER, src]).ok()?;
+    let bytes: Option<Vec<u8>> = first
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect();
+    let output = String::from_utf8(bytes?).ok()?;
+    Some((py, output))
 }
 
-impl CPython {
-    /// Starts `python3` on `src`; `None` when there is no `python3`.
-    fn spawn(src: &str) -> Option<(CPython, String)> {
-        let mut child = Command::new("python3")
-            .arg("-c")
-            .arg(DRIVER)
-            .arg(src)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .ok()?;
-        let stdin = child.stdin.take()?;
-        let mut stdout = BufReader::new(child.stdout.take()?);
-        let mut first = String::new();
-        stdout.read_line(&mut first).ok()?;
-        let hex = first.trim().as_bytes();
-        let bytes: Option<Vec<u8>> = hex
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-            .collect();
-        let output = String::from_utf8(bytes?).ok()?;
-        Some((
-            CPython {
-                child,
-                stdin,
-                stdout,
-            },
-            output,
-        ))
-    }
-
-    fn run(&mut self, iters: u64) -> Duration {
-        writeln!(self.stdin, "{iters}").expect("python3 reads its requests");
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("python3 answers");
-        Duration::from_nanos(line.trim().parse().expect("a time in nanoseconds"))
-    }
-}
-
-impl Drop for CPython {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The minipy side: an interpreter thread that compiles the source once
-/// and runs it `k` times per request.
-struct Minipy {
-    requests: Option<Sender<u64>>,
-    replies: Receiver<Duration>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Minipy {
-    fn spawn(src: &str) -> (Minipy, String) {
-        let src = src.to_owned();
-        let (req_tx, req_rx) = channel::<u64>();
-        let (rep_tx, rep_rx) = channel();
-        let (out_tx, out_rx) = channel();
-        let thread = std::thread::Builder::new()
-            .name("minipy".into())
-            .stack_size(256 << 20) // as the example: deep eval-loop frames
-            .spawn(move || interpreter(&src, &req_rx, &rep_tx, &out_tx))
-            .expect("spawning the interpreter thread");
-        let output = out_rx.recv().expect("the first run's output");
-        let vm = Minipy {
-            requests: Some(req_tx),
-            replies: rep_rx,
-            thread: Some(thread),
-        };
-        (vm, output)
-    }
-
-    fn run(&mut self, iters: u64) -> Duration {
-        let requests = self.requests.as_ref().expect("the thread is running");
-        requests
-            .send(iters)
-            .expect("the interpreter takes requests");
-        self.replies.recv().expect("the interpreter answers")
-    }
-}
-
-impl Drop for Minipy {
-    fn drop(&mut self) {
-        drop(self.requests.take()); // ends the request loop
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// A fresh `__main__` namespace, as the example's `new_globals`.
-fn new_globals() -> obj::Obj {
-    let g = objects::dict(Dict::new());
-    let _ = ops::dict_set(
-        &g,
-        builtins::intern("__name__"),
-        builtins::intern("__main__"),
-    );
-    g
+/// The minipy side: an interpreter thread that compiles the source once,
+/// sends its first run's output, then runs it K times per request.
+fn spawn_minipy(src: &str) -> (Worker, String) {
+    let src = src.to_owned();
+    let (out_tx, out_rx) = channel();
+    let thread = std::thread::Builder::new()
+        .name("minipy".into())
+        .stack_size(256 << 20); // as the example: deep eval-loop frames
+    let vm = Worker::spawn(thread, move |requests, replies| {
+        interpreter(&src, &requests, &replies, &out_tx)
+    });
+    let output = out_rx.recv().expect("the first run's output");
+    (vm, output)
 }
 
 /// One run: fresh globals, the module's code, the namespace cleared (as
 /// the example's tear-down).
 fn run_once(code: &std::rc::Rc<compiler::Code>) {
-    let globals = new_globals();
+    let globals = session::new_globals();
     if let Err(e) = vm::run_module(code, &globals) {
         vm::print_traceback(&e);
         panic!("the benchmark program raised");
@@ -317,11 +245,11 @@ fn interpreter(
 
 fn vm(c: &mut Criterion) {
     for (name, template, full, small) in PROGRAMS {
-        let n = if quick() { small } else { full };
+        let n = size(full, small);
         let src = template.replace("__N__", &n.to_string());
         let group = format!("vm/{name}");
-        let (mut minipy, ours) = Minipy::spawn(&src);
-        let python = CPython::spawn(&src);
+        let (mut minipy, ours) = spawn_minipy(&src);
+        let python = spawn_cpython(&src);
         match &python {
             Some((_, theirs)) => assert_eq!(&ours, theirs, "{group}: minipy and python3 disagree"),
             None => println!("{group}: python3 is not available; skipping baseline/cpython-3.11"),
@@ -331,13 +259,7 @@ fn vm(c: &mut Criterion) {
         g.throughput(Throughput::Elements(n as u64));
         g.sampling_mode(SamplingMode::Flat);
         g.sample_size(10);
-        if quick() {
-            g.warm_up_time(Duration::from_millis(100));
-            g.measurement_time(Duration::from_millis(200));
-        } else {
-            g.warm_up_time(Duration::from_secs(1));
-            g.measurement_time(Duration::from_secs(5));
-        }
+        group_times(&mut g, Duration::from_secs(5));
         if let Some((mut py, _)) = python {
             g.bench_function("baseline/cpython-3.11", |b| b.iter_custom(|k| py.run(k)));
         }

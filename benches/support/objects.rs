@@ -10,7 +10,7 @@
 
 use std::ffi::{c_int, c_void};
 use std::mem::{offset_of, size_of};
-use std::ptr::addr_of;
+use std::ptr::{addr_of, null_mut};
 
 use objmodel::cpython::*;
 use objmodel::Py_VISIT;
@@ -138,6 +138,23 @@ pub struct Small {
 }
 // One 32-byte pool block per object.
 const _: () = assert!(size_of::<Small>() == 32);
+
+/// A chain of `n` new `Small`s of the readied type `t`, each owning the
+/// one allocated before it; returns the head, whose reference the caller
+/// owns. Dropping the head frees the chain (the trashcan bounds the
+/// recursion).
+pub fn small_chain(t: *mut PyTypeObject, n: usize) -> *mut PyObject {
+    let mut head: *mut PyObject = null_mut();
+    for _ in 0..n {
+        // SAFETY: the caller passes a readied type whose instances are
+        // `Small`s.
+        let op = unsafe { PyType_GenericAlloc(t, 0) };
+        // SAFETY: a fresh `Small` takes over `head`'s reference.
+        unsafe { (*op.cast::<Small>()).next = head };
+        head = op;
+    }
+    head
+}
 
 /// # Safety
 /// - `op` is an instance of [`SMALL`] whose count reached zero.

@@ -64,50 +64,38 @@ pub mod om {
     }
 }
 
-/// The workload on `Rc` or `Arc`: children strong, no back edges.
-macro_rules! counted {
-    ($module:ident, $ptr:ident) => {
-        // Single-threaded on purpose: this measures the atomic counts of
-        // `Arc` on the same workload, not sharing.
-        #[allow(clippy::arc_with_non_send_sync)]
-        pub mod $module {
-            //! The workload on `std` counted pointers.
-            use super::tree_rounds;
+// The workload on `Rc` or `Arc`: children strong, no back edges.
+rc_and_arc! {
+    use super::tree_rounds;
 
-            type Ptr<T> = std::$module::$ptr<T>;
 
-            enum Tree {
-                Nested { left: Ptr<Tree>, right: Ptr<Tree> },
-                End,
+    enum Tree {
+        Nested { left: Ptr<Tree>, right: Ptr<Tree> },
+        End,
+    }
+
+    fn tree(depth: usize) -> Ptr<Tree> {
+        Ptr::new(if depth == 0 {
+            Tree::End
+        } else {
+            Tree::Nested {
+                left: tree(depth - 1),
+                right: tree(depth - 1),
             }
+        })
+    }
 
-            fn tree(depth: usize) -> Ptr<Tree> {
-                Ptr::new(if depth == 0 {
-                    Tree::End
-                } else {
-                    Tree::Nested {
-                        left: tree(depth - 1),
-                        right: tree(depth - 1),
-                    }
-                })
-            }
-
-            fn check(t: &Tree) -> usize {
-                match t {
-                    Tree::End => 1,
-                    Tree::Nested { left, right } => check(left) + check(right) + 1,
-                }
-            }
-
-            pub fn run(max: usize) -> usize {
-                tree_rounds(max, |d| check(&tree(d)))
-            }
+    fn check(t: &Tree) -> usize {
+        match t {
+            Tree::End => 1,
+            Tree::Nested { left, right } => check(left) + check(right) + 1,
         }
-    };
-}
+    }
 
-counted!(rc, Rc);
-counted!(sync, Arc);
+    pub fn run(max: usize) -> usize {
+        tree_rounds(max, |d| check(&tree(d)))
+    }
+}
 
 pub mod cc {
     //! rust-cc, as its own suite writes the workload.

@@ -11,13 +11,12 @@
 //! Without `python3` the CPython members are skipped, with a note.
 
 use std::hint::black_box;
-use std::ptr::null_mut;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use objmodel::cpython::*;
 
 use crate::support::cpython::{script, Python};
-use crate::support::objects::{ready, Small, NODE, SMALL};
+use crate::support::objects::{ready, small_chain, NODE, SMALL};
 use crate::support::quick::size;
 
 /// One long-lived `python3 benches/cpython/dealloc_shapes.py MODE N`;
@@ -43,15 +42,7 @@ pub fn cpython(c: &mut Criterion) {
     let small = ready(&SMALL);
     g.bench_function("objmodel/Py_DECREF-trashcan", |b| {
         b.iter_batched(
-            || {
-                let mut head: *mut PyObject = null_mut();
-                for _ in 0..n {
-                    let op = unsafe { PyType_GenericAlloc(small, 0) };
-                    unsafe { (*op.cast::<Small>()).next = head };
-                    head = op;
-                }
-                head
-            },
+            || small_chain(small, n),
             |head| unsafe { Py_DECREF(head) },
             BatchSize::PerIteration,
         )

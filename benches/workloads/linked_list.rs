@@ -48,65 +48,52 @@ pub mod om {
     }
 }
 
-/// The workload on `Rc` or `Arc`: `next` strong, `previous` `Weak`.
-macro_rules! counted {
-    ($module:ident, $ptr:ident) => {
-        // Single-threaded on purpose: this measures the atomic counts of
-        // `Arc` on the same workload, not sharing.
-        #[allow(clippy::arc_with_non_send_sync)]
-        pub mod $module {
-            //! The workload on `std` counted pointers.
-            use super::RefCell;
+// The workload on `Rc` or `Arc`: `next` strong, `previous` `Weak`.
+rc_and_arc! {
+    use super::RefCell;
 
-            type Ptr<T> = std::$module::$ptr<T>;
-            type Weak<T> = std::$module::Weak<T>;
 
-            enum List {
-                Cons {
-                    next: Ptr<List>,
-                    previous: RefCell<Weak<List>>,
-                },
-                Nil,
-            }
+    enum List {
+        Cons {
+            next: Ptr<List>,
+            previous: RefCell<Weak<List>>,
+        },
+        Nil,
+    }
 
-            pub fn run(size: usize) -> usize {
-                let mut total = 0;
-                for _ in 0..30 {
-                    let mut head = Ptr::new(List::Nil);
-                    for _ in 0..size {
-                        let cons = Ptr::new(List::Cons {
-                            next: head.clone(),
-                            previous: RefCell::new(Weak::new()),
-                        });
-                        if let List::Cons { previous, .. } = &*head {
-                            *previous.borrow_mut() = Ptr::downgrade(&cons);
-                        }
-                        head = cons;
-                    }
-                    let mut n = &head;
-                    let mut len = 0;
-                    while let List::Cons { next, .. } = &**n {
-                        len += 1;
-                        n = next;
-                    }
-                    total += len;
-                    // Dropped iteratively: the derived drop would recurse.
-                    let mut cur = Some(head);
-                    while let Some(node) = cur {
-                        cur = match Ptr::try_unwrap(node) {
-                            Ok(List::Cons { next, .. }) => Some(next),
-                            _ => None,
-                        };
-                    }
+    pub fn run(size: usize) -> usize {
+        let mut total = 0;
+        for _ in 0..30 {
+            let mut head = Ptr::new(List::Nil);
+            for _ in 0..size {
+                let cons = Ptr::new(List::Cons {
+                    next: head.clone(),
+                    previous: RefCell::new(Weak::new()),
+                });
+                if let List::Cons { previous, .. } = &*head {
+                    *previous.borrow_mut() = Ptr::downgrade(&cons);
                 }
-                total
+                head = cons;
+            }
+            let mut n = &head;
+            let mut len = 0;
+            while let List::Cons { next, .. } = &**n {
+                len += 1;
+                n = next;
+            }
+            total += len;
+            // Dropped iteratively: the derived drop would recurse.
+            let mut cur = Some(head);
+            while let Some(node) = cur {
+                cur = match Ptr::try_unwrap(node) {
+                    Ok(List::Cons { next, .. }) => Some(next),
+                    _ => None,
+                };
             }
         }
-    };
+        total
+    }
 }
-
-counted!(rc, Rc);
-counted!(sync, Arc);
 
 pub mod cc {
     //! rust-cc, as its own suite writes the workload: both links strong

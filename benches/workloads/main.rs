@@ -33,6 +33,34 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+/// Declares a workload written once over `Ptr` and `Weak` twice, as the
+/// modules `rc` (`std::rc::{Rc, Weak}`) and `sync` (`std::sync::{Arc,
+/// Weak}`), so both run the same code on their own counts.
+macro_rules! rc_and_arc {
+    ($($body:tt)*) => {
+        /// The workload on `Rc`.
+        pub mod rc {
+            type Ptr<T> = std::rc::Rc<T>;
+            #[allow(dead_code)]
+            type Weak<T> = std::rc::Weak<T>;
+
+            $($body)*
+        }
+
+        /// The workload on `Arc`. Single-threaded on purpose: this
+        /// measures the atomic counts of `Arc` on the same workload, not
+        /// sharing.
+        #[allow(clippy::arc_with_non_send_sync)]
+        pub mod sync {
+            type Ptr<T> = std::sync::Arc<T>;
+            #[allow(dead_code)]
+            type Weak<T> = std::sync::Weak<T>;
+
+            $($body)*
+        }
+    };
+}
+
 mod binary_trees;
 mod containers;
 mod cpython;

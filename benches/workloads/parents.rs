@@ -46,63 +46,50 @@ pub mod om {
     }
 }
 
-/// The workload on `Rc` or `Arc`: children strong, the parent `Weak`.
-macro_rules! counted {
-    ($module:ident, $ptr:ident) => {
-        // Single-threaded on purpose: this measures the atomic counts of
-        // `Arc` on the same workload, not sharing.
-        #[allow(clippy::arc_with_non_send_sync)]
-        pub mod $module {
-            //! The workload on `std` counted pointers.
-            use super::{tree_rounds, RefCell};
+// The workload on `Rc` or `Arc`: children strong, the parent `Weak`.
+rc_and_arc! {
+    use super::{tree_rounds, RefCell};
 
-            type Ptr<T> = std::$module::$ptr<T>;
-            type Weak<T> = std::$module::Weak<T>;
 
-            enum PTree {
-                Nested {
-                    parent: RefCell<Weak<PTree>>,
-                    left: Ptr<PTree>,
-                    right: Ptr<PTree>,
-                },
-                End,
-            }
+    enum PTree {
+        Nested {
+            parent: RefCell<Weak<PTree>>,
+            left: Ptr<PTree>,
+            right: Ptr<PTree>,
+        },
+        End,
+    }
 
-            fn ptree(depth: usize) -> Ptr<PTree> {
-                if depth == 0 {
-                    return Ptr::new(PTree::End);
+    fn ptree(depth: usize) -> Ptr<PTree> {
+        if depth == 0 {
+            return Ptr::new(PTree::End);
+        }
+        let n = Ptr::new(PTree::Nested {
+            parent: RefCell::new(Weak::new()),
+            left: ptree(depth - 1),
+            right: ptree(depth - 1),
+        });
+        if let PTree::Nested { left, right, .. } = &*n {
+            for child in [left, right] {
+                if let PTree::Nested { parent, .. } = &**child {
+                    *parent.borrow_mut() = Ptr::downgrade(&n);
                 }
-                let n = Ptr::new(PTree::Nested {
-                    parent: RefCell::new(Weak::new()),
-                    left: ptree(depth - 1),
-                    right: ptree(depth - 1),
-                });
-                if let PTree::Nested { left, right, .. } = &*n {
-                    for child in [left, right] {
-                        if let PTree::Nested { parent, .. } = &**child {
-                            *parent.borrow_mut() = Ptr::downgrade(&n);
-                        }
-                    }
-                }
-                n
-            }
-
-            fn pcheck(t: &PTree) -> usize {
-                match t {
-                    PTree::End => 1,
-                    PTree::Nested { left, right, .. } => pcheck(left) + pcheck(right) + 1,
-                }
-            }
-
-            pub fn run(max: usize) -> usize {
-                tree_rounds(max, |d| pcheck(&ptree(d)))
             }
         }
-    };
-}
+        n
+    }
 
-counted!(rc, Rc);
-counted!(sync, Arc);
+    fn pcheck(t: &PTree) -> usize {
+        match t {
+            PTree::End => 1,
+            PTree::Nested { left, right, .. } => pcheck(left) + pcheck(right) + 1,
+        }
+    }
+
+    pub fn run(max: usize) -> usize {
+        tree_rounds(max, |d| pcheck(&ptree(d)))
+    }
+}
 
 pub mod cc {
     //! rust-cc, as its own suite writes the workload: the parent a strong

@@ -121,56 +121,43 @@ pub mod om {
     }
 }
 
-/// The workload on `Rc` or `Arc`: the graph owned by its node list, every
-/// edge `Weak`.
-macro_rules! counted {
-    ($module:ident, $ptr:ident) => {
-        // Single-threaded on purpose: this measures the atomic counts of
-        // `Arc` on the same workload, not sharing.
-        #[allow(clippy::arc_with_non_send_sync)]
-        pub mod $module {
-            //! The workload on `std` counted pointers.
-            use super::{RefCell, XorShift, SEED};
+// The workload on `Rc` or `Arc`: the graph owned by its node list, every
+// edge `Weak`.
+rc_and_arc! {
+    use super::{RefCell, XorShift, SEED};
 
-            type Ptr<T> = std::$module::$ptr<T>;
-            type Weak<T> = std::$module::Weak<T>;
 
-            struct GraphNode {
-                _label: String,
-                edges: Vec<Weak<RefCell<GraphNode>>>,
-            }
+    struct GraphNode {
+        _label: String,
+        edges: Vec<Weak<RefCell<GraphNode>>>,
+    }
 
-            pub fn run(nodes_n: usize, edges_n: usize, shrink: usize) -> usize {
-                let mut rng = XorShift(SEED);
-                let mut nodes: Vec<Ptr<RefCell<GraphNode>>> = (0..=nodes_n)
-                    .map(|i| {
-                        Ptr::new(RefCell::new(GraphNode {
-                            _label: format!("Node {i}"),
-                            edges: Vec::new(),
-                        }))
-                    })
-                    .collect();
-                for _ in 0..=edges_n {
-                    let a = rng.below(nodes.len());
-                    let b = rng.below(nodes.len());
-                    let weak = Ptr::downgrade(&nodes[b]);
-                    nodes[a].borrow_mut().edges.push(weak);
-                }
-                let mut total = 0;
-                for i in 0..nodes_n {
-                    if i % shrink == 0 {
-                        nodes.truncate(nodes_n - i);
-                        total += nodes.len();
-                    }
-                }
-                total
+    pub fn run(nodes_n: usize, edges_n: usize, shrink: usize) -> usize {
+        let mut rng = XorShift(SEED);
+        let mut nodes: Vec<Ptr<RefCell<GraphNode>>> = (0..=nodes_n)
+            .map(|i| {
+                Ptr::new(RefCell::new(GraphNode {
+                    _label: format!("Node {i}"),
+                    edges: Vec::new(),
+                }))
+            })
+            .collect();
+        for _ in 0..=edges_n {
+            let a = rng.below(nodes.len());
+            let b = rng.below(nodes.len());
+            let weak = Ptr::downgrade(&nodes[b]);
+            nodes[a].borrow_mut().edges.push(weak);
+        }
+        let mut total = 0;
+        for i in 0..nodes_n {
+            if i % shrink == 0 {
+                nodes.truncate(nodes_n - i);
+                total += nodes.len();
             }
         }
-    };
+        total
+    }
 }
-
-counted!(rc, Rc);
-counted!(sync, Arc);
 
 pub mod cc {
     //! rust-cc, as its own suite writes the workload: every edge a strong
