@@ -15,7 +15,13 @@ fn run(src: &str) -> (String, crate::Outcome, (isize, usize), usize) {
     let src = src.to_string();
     on_vm_thread(move || {
         out::capture();
-        let outcome = run_program("<test>", &src, Options::default());
+        // Counting on (here and, inherited, in every thread it starts), so
+        // the leak lists are real.
+        let opts = Options {
+            count: true,
+            ..Options::default()
+        };
+        let outcome = run_program("<test>", &src, opts);
         (out::take(), outcome, shared_objects(), thread_leaks().len())
     })
 }
@@ -36,6 +42,11 @@ fn threads_free_every_shared_object_and_leak_nothing() {
     assert_eq!(live, 0, "shared objects still alive");
     assert_eq!(leaks, 0, "a thread left live objects");
     assert!(outcome.leaks.is_empty(), "{:?}", outcome.leaks);
+    assert!(
+        outcome.destroyed > 100,
+        "the tracer saw {} deallocations",
+        outcome.destroyed
+    );
 }
 
 /// BRC-style handoff: a shared object whose last reference another
