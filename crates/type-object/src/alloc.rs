@@ -48,6 +48,10 @@ const CLASSES: usize = MAX_SMALL / ALIGN;
 const HEADER: usize = 64;
 /// `PoolHeader::class` of a pool holding one large block.
 const LARGE: u32 = u32::MAX;
+/// `PoolHeader::slow` bit: the pool holds one large block.
+const SLOW_LARGE: u32 = 1;
+/// `PoolHeader::slow` bit: the pool belongs to a checked heap.
+const SLOW_CHECKED: u32 = 2;
 /// What checked mode fills freed blocks with: CPython's `PYMEM_DEADBYTE`.
 pub const DEAD_BYTE: u8 = 0xDD;
 
@@ -55,9 +59,16 @@ pub const DEAD_BYTE: u8 = 0xDD;
 struct PoolHeader {
     heap: *const HeapInner,
     class: u32,
+    /// [`SLOW_LARGE`] | [`SLOW_CHECKED`]: non-zero sends a free to the
+    /// out-of-line path, so the common free tests one word of the header
+    /// it already reads.
+    slow: u32,
     /// For a large block: its size.
     size: usize,
-    /// Freed blocks of this pool, the last freed first.
+    /// Blocks ready to hand out, the last freed first. Empty exactly when
+    /// the pool is full (as pymalloc's `freeblock`): taking the last entry
+    /// moves the next never-used block onto the list, so the common
+    /// allocation pops without looking at `fresh`.
     free: Cell<*mut FreeBlock>,
     /// The next never-used block, and the pool's end.
     fresh: Cell<*mut u8>,
@@ -69,29 +80,91 @@ struct PoolHeader {
 }
 
 impl PoolHeader {
-    /// Whether no block is left for `size`-byte blocks.
+    /// Whether no block is left (the free list is empty only then).
     #[inline]
-    fn is_full(&self, size: usize) -> bool {
-        self.free.get().is_null() && (self.end as usize) - (self.fresh.get() as usize) < size
+    fn is_full(&self) -> bool {
+        self.free.get().is_null()
     }
 
-    /// Takes a block: a freed one first, else a fresh one.
+    /// Takes the head of the free list when that leaves the pool listed
+    /// (another entry follows, or a never-used block replaces it); `None`,
+    /// changing nothing, when it is the pool's last block.
     ///
     /// # Safety
-    /// - The pool is not full for `size`.
-    #[inline]
-    unsafe fn take(&self, size: usize) -> *mut u8 {
+    /// - The pool is listed (its free list is not empty), and holds
+    ///   `size`-byte blocks.
+    #[inline(always)]
+    unsafe fn take_unless_last(&self, size: usize) -> Option<NonNull<u8>> {
         let head = self.free.get();
-        if !head.is_null() {
-            // SAFETY: a free-list entry is a freed block of this pool whose
-            // first word is the link (written by `put`).
-            self.free.set(unsafe { (*head).next });
-            return head.cast();
+        // SAFETY: first bullet: a free-list entry is a block of this pool
+        // whose first word is the link (written by `put` or `refill`).
+        let next = unsafe { (*head).next };
+        if next.is_null() {
+            let block = self.fresh.get();
+            if (self.end as usize) - (block as usize) < size {
+                return None;
+            }
+            // SAFETY: second bullet: `block + size <= end`, a never-used
+            // block inside the pool; its first word becomes the link.
+            unsafe {
+                block.cast::<FreeBlock>().write(FreeBlock {
+                    next: ptr::null_mut(),
+                });
+                self.fresh.set(block.add(size));
+            }
+            self.free.set(block.cast());
+        } else {
+            self.free.set(next);
         }
+        // SAFETY: a listed pool's head is not null.
+        Some(unsafe { NonNull::new_unchecked(head.cast()) })
+    }
+
+    /// Takes the head of the free list, refilling the list from the
+    /// never-used blocks when it was the last entry. Returns the block and
+    /// whether the pool is now full.
+    ///
+    /// # Safety
+    /// - The pool is listed, and holds `size`-byte blocks.
+    #[inline]
+    unsafe fn take(&self, size: usize) -> (NonNull<u8>, bool) {
+        let head = self.free.get();
+        // SAFETY: as in `take_unless_last`.
+        let next = unsafe { (*head).next };
+        if next.is_null() {
+            // SAFETY: second bullet.
+            unsafe { self.refill(size) };
+        } else {
+            self.free.set(next);
+        }
+        // SAFETY: a listed pool's head is not null.
+        (
+            unsafe { NonNull::new_unchecked(head.cast()) },
+            self.is_full(),
+        )
+    }
+
+    /// Replaces the (just taken) free list with the next never-used block,
+    /// or empties it when none is left.
+    ///
+    /// # Safety
+    /// - The pool holds `size`-byte blocks.
+    #[inline]
+    unsafe fn refill(&self, size: usize) {
         let block = self.fresh.get();
-        // SAFETY: first bullet: `block + size <= end`, inside the pool.
-        self.fresh.set(unsafe { block.add(size) });
-        block
+        if (self.end as usize) - (block as usize) < size {
+            self.free.set(ptr::null_mut());
+            return;
+        }
+        // SAFETY: first bullet: `block + size <= end`, a never-used block
+        // inside the pool; its first word becomes the (empty) link.
+        unsafe {
+            block.cast::<FreeBlock>().write(FreeBlock {
+                next: ptr::null_mut(),
+            });
+            self.fresh.set(block.add(size));
+        }
+        self.free.set(block.cast());
     }
 
     /// Returns a block to this pool's free list.
@@ -204,7 +277,10 @@ impl Heap {
         if checked {
             let inner = heap.inner.as_ptr();
             THREAD_CHECKED_HEAPS.with(|h| h.borrow_mut().push(inner));
-            crate::thread_state::with(|s| s.checked_heaps.set(s.checked_heaps.get() + 1));
+            crate::thread_state::with(|s| {
+                s.checked_heaps.set(s.checked_heaps.get() + 1);
+                s.refresh_hooks();
+            });
         }
         heap
     }
@@ -223,6 +299,35 @@ impl Heap {
     /// system is out of memory or `size` overflows a layout.
     #[inline]
     pub fn alloc(&self, size: usize) -> Option<NonNull<u8>> {
+        if size <= MAX_SMALL {
+            if let Some(block) = self.alloc_small_fast(class_of(size)) {
+                return Some(block);
+            }
+        }
+        self.alloc_slow(size)
+    }
+
+    /// A block of size class `class` (`(class + 1) * 16` bytes) when its
+    /// pool can hand one out without leaving its fast path (see
+    /// [`PoolHeader::free`]); `None`, changing nothing, otherwise.
+    #[inline(always)]
+    pub(crate) fn alloc_small_fast(&self, class: usize) -> Option<NonNull<u8>> {
+        let inner = &*self.inner;
+        let pool = inner.used[class].get();
+        if pool.is_null() {
+            return None;
+        }
+        // SAFETY: a listed pool lives in this heap's bump chunks, its free
+        // list is not empty, and it holds blocks of this class.
+        let block = unsafe { (*pool).take_unless_last((class + 1) * ALIGN) }?;
+        inner.live.set(inner.live.get() + 1);
+        Some(block)
+    }
+
+    /// [`alloc`](Self::alloc) past the fast path: a pool's last block, a
+    /// new pool, or a large block.
+    #[inline(never)]
+    fn alloc_slow(&self, size: usize) -> Option<NonNull<u8>> {
         let inner = &*self.inner;
         let block = if size <= MAX_SMALL {
             inner.alloc_small(class_of(size))?
@@ -259,23 +364,16 @@ impl Heap {
         // SAFETY: first bullet: the block lies in a pool whose header is at
         // the pool-aligned address below it.
         let header = unsafe { &*pool_of(p) };
-        // SAFETY: first bullet: the heap is alive or was leaked on drop.
-        let inner = unsafe { &*header.heap };
-        if let Some(reg) = &inner.checked {
-            // SAFETY: `p` is a block of this heap (first bullet).
-            if let Err(err) = unsafe { inner.free_checked(reg, p, header) } {
-                panic!("{err}");
-            }
+        if header.slow != 0 {
+            // SAFETY: both bullets.
+            unsafe { free_slow(p, header) };
             return;
         }
+        // SAFETY: first bullet: the heap is alive or was leaked on drop.
+        let inner = unsafe { &*header.heap };
         inner.live.set(inner.live.get() - 1);
-        if header.class == LARGE {
-            // SAFETY: a large block was allocated with exactly this layout.
-            unsafe { free_large(p, header.size) };
-        } else {
-            // SAFETY: first bullet: a live block of this pool.
-            unsafe { inner.free_small(header, p) };
-        }
+        // SAFETY: first bullet: a live block of this small, unchecked pool.
+        unsafe { inner.free_small(header, p) };
     }
 
     /// In checked mode, the live objects with type name, address and count,
@@ -332,6 +430,28 @@ impl Heap {
     }
 }
 
+/// The free of a block in a large or a checked pool.
+///
+/// # Safety
+/// - As [`Heap::free`]; `header` is the pool header of `p`.
+#[cold]
+#[inline(never)]
+unsafe fn free_slow(p: *mut u8, header: &PoolHeader) {
+    // SAFETY: first bullet: the heap is alive or was leaked on drop.
+    let inner = unsafe { &*header.heap };
+    if let Some(reg) = &inner.checked {
+        // SAFETY: `p` is a block of this heap (first bullet).
+        if let Err(err) = unsafe { inner.free_checked(reg, p, header) } {
+            panic!("{err}");
+        }
+        return;
+    }
+    inner.live.set(inner.live.get() - 1);
+    // SAFETY: an unchecked pool is slow only for a large block, which was
+    // allocated with exactly this layout (first bullet: not freed since).
+    unsafe { free_large(p, header.size) };
+}
+
 #[cold]
 #[inline(never)]
 fn register_checked(
@@ -354,17 +474,18 @@ impl HeapInner {
         }
         // SAFETY: a listed pool lives in this heap's bump chunks.
         let pool = unsafe { &*pool };
-        let size = (class + 1) * ALIGN;
-        // SAFETY: a listed pool has room.
-        let block = unsafe { pool.take(size) };
-        if pool.is_full(size) {
+        // SAFETY: a listed pool has room; its blocks are of this class.
+        let (block, full) = unsafe { pool.take((class + 1) * ALIGN) };
+        if full {
             self.unlist(class, pool);
         }
-        NonNull::new(block)
+        Some(block)
     }
 
     /// Puts `pool` at the head of its class's list: the next allocations
-    /// come from it.
+    /// come from it. Once per pool refill, not per block: out of line.
+    #[cold]
+    #[inline(never)]
     fn list_front(&self, class: usize, pool: &PoolHeader) {
         let head = self.used[class].get();
         pool.next.set(head);
@@ -376,7 +497,10 @@ impl HeapInner {
         self.used[class].set(pool);
     }
 
-    /// Takes a full `pool` out of its class's list.
+    /// Takes a full `pool` out of its class's list. Once per pool fill,
+    /// not per block: out of line.
+    #[cold]
+    #[inline(never)]
     fn unlist(&self, class: usize, pool: &PoolHeader) {
         let (next, prev) = (pool.next.get(), pool.prev.get());
         if prev.is_null() {
@@ -396,6 +520,7 @@ impl HeapInner {
     /// Carves a fresh pool for `class` from the bump chunk, lists it, and
     /// returns its first block.
     #[cold]
+    #[inline(never)]
     fn new_pool(&self, class: usize) -> Option<NonNull<u8>> {
         let layout = Layout::from_size_align(POOL_SIZE, POOL_SIZE).ok()?;
         let pool = self.bump.try_alloc_layout(layout).ok()?.as_ptr();
@@ -407,6 +532,7 @@ impl HeapInner {
             pool.cast::<PoolHeader>().write(PoolHeader {
                 heap: self,
                 class: class as u32,
+                slow: self.slow_bits(),
                 size: 0,
                 free: Cell::new(ptr::null_mut()),
                 // SAFETY: as above.
@@ -418,13 +544,25 @@ impl HeapInner {
         };
         // SAFETY: just written.
         let header = unsafe { &*pool.cast::<PoolHeader>() };
-        if !header.is_full(size) {
+        // SAFETY: a pool of `size`-byte blocks; `first` is taken.
+        unsafe { header.refill(size) };
+        if !header.is_full() {
             self.list_front(class, header);
         }
         NonNull::new(first)
     }
 
+    /// The [`PoolHeader::slow`] bits every pool of this heap carries.
+    fn slow_bits(&self) -> u32 {
+        if self.checked.is_some() {
+            SLOW_CHECKED
+        } else {
+            0
+        }
+    }
+
     #[cold]
+    #[inline(never)]
     fn alloc_large(&self, size: usize) -> Option<NonNull<u8>> {
         let layout = large_layout(size)?;
         // SAFETY: the layout has a non-zero size.
@@ -437,6 +575,7 @@ impl HeapInner {
             base.cast::<PoolHeader>().write(PoolHeader {
                 heap: self,
                 class: LARGE,
+                slow: SLOW_LARGE | self.slow_bits(),
                 size,
                 free: Cell::new(ptr::null_mut()),
                 fresh: Cell::new(ptr::null_mut()),
@@ -456,12 +595,11 @@ impl HeapInner {
     /// - `p` is a live block of `pool`, a pool of this heap.
     #[inline]
     unsafe fn free_small(&self, pool: &PoolHeader, p: *mut u8) {
-        let class = pool.class as usize;
-        let was_full = pool.is_full((class + 1) * ALIGN);
+        let was_full = pool.is_full();
         // SAFETY: first bullet.
         unsafe { pool.put(p) };
         if was_full {
-            self.list_front(class, pool);
+            self.list_front(pool.class as usize, pool);
         }
     }
 
@@ -511,8 +649,10 @@ impl Drop for Heap {
             // `try_with`: a heap dropped during thread teardown may outlive
             // the list.
             let _ = THREAD_CHECKED_HEAPS.try_with(|h| h.borrow_mut().retain(|&p| p != inner));
-            let _ = crate::thread_state::STATE
-                .try_with(|s| s.checked_heaps.set(s.checked_heaps.get().saturating_sub(1)));
+            let _ = crate::thread_state::STATE.try_with(|s| {
+                s.checked_heaps.set(s.checked_heaps.get().saturating_sub(1));
+                s.refresh_hooks();
+            });
         }
         if self.inner.live.get() == 0 && self.inner.checked.is_none() {
             return; // the Bump frees every pool
@@ -574,8 +714,10 @@ fn no_pools() -> [Cell<*const PoolHeader>; CLASSES] {
     core::array::from_fn(|_| Cell::new(ptr::null()))
 }
 
+/// The size class of a `size`-byte block (0 for 1..=16 bytes, 1 for
+/// 17..=32, ...).
 #[inline]
-fn class_of(size: usize) -> usize {
+pub(crate) fn class_of(size: usize) -> usize {
     size.saturating_sub(1) / ALIGN
 }
 
@@ -650,6 +792,7 @@ fn with_default_heap_slow<R>(f: impl FnOnce(&Heap) -> R) -> R {
 /// # Safety
 /// - `p` is null, or came from the generic allocator and was not freed
 ///   since (checked mode reports a second free instead of performing it).
+#[inline]
 pub unsafe extern "C" fn generic_free(p: *mut core::ffi::c_void) {
     if !p.is_null() {
         // SAFETY: first bullet.
@@ -734,4 +877,91 @@ pub(crate) fn block_is_live(p: *mut u8) -> Option<bool> {
 pub(crate) fn freed_type_name(p: *mut u8) -> Option<&'static str> {
     let addr = p as usize;
     with_checked_registries(|reg| reg.freed.get(&addr).copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every small class hands out distinct, aligned blocks inside their
+    /// pools across several pools, takes them all back, and then serves
+    /// the same blocks again without carving new pools.
+    #[test]
+    fn every_class_reuses_its_blocks_across_pool_boundaries() {
+        let heap = Heap::new();
+        let classes: Vec<usize> = if cfg!(miri) {
+            vec![1, 2, 32, 512]
+        } else {
+            (1..=MAX_SMALL / ALIGN).map(|c| c * ALIGN).collect()
+        };
+        for size in classes {
+            let per_pool = (POOL_SIZE - HEADER) / size;
+            let n = if cfg!(miri) {
+                per_pool + 2
+            } else {
+                3 * per_pool + 1
+            };
+            let mut blocks: Vec<usize> = (0..n)
+                .map(|_| heap.alloc(size).unwrap().as_ptr() as usize)
+                .collect();
+            assert_eq!(heap.live_blocks(), n);
+            let mut sorted = blocks.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), n, "a block handed out twice ({size} bytes)");
+            for &b in &blocks {
+                assert_eq!(b % ALIGN, 0);
+                let offset = b % POOL_SIZE;
+                assert!(offset >= HEADER && offset + size <= POOL_SIZE);
+            }
+            for &b in &blocks {
+                // SAFETY: a live block of `heap`, freed once.
+                unsafe { Heap::free(b as *mut u8) };
+            }
+            assert_eq!(heap.live_blocks(), 0);
+            let mut again: Vec<usize> = (0..n)
+                .map(|_| heap.alloc(size).unwrap().as_ptr() as usize)
+                .collect();
+            again.sort_unstable();
+            blocks.sort_unstable();
+            assert_eq!(
+                again, blocks,
+                "freed blocks are reused first ({size} bytes)"
+            );
+            for &b in &again {
+                // SAFETY: as above.
+                unsafe { Heap::free(b as *mut u8) };
+            }
+        }
+        assert_eq!(heap.live_blocks(), 0);
+    }
+
+    /// Large blocks and checked heaps take the free's slow path: counted,
+    /// and (checked) refused the second time.
+    #[test]
+    fn large_and_checked_blocks_are_freed_out_of_line() {
+        let heap = Heap::new();
+        let big = heap.alloc(MAX_SMALL + 1).unwrap();
+        assert_eq!(heap.live_blocks(), 1);
+        // SAFETY: a live block of `heap`.
+        unsafe { Heap::free(big.as_ptr()) };
+        assert_eq!(heap.live_blocks(), 0);
+
+        let checked = Heap::with_checked(true);
+        let small = checked.alloc(32).unwrap();
+        let op = small.cast::<Object>();
+        // SAFETY: the block holds a header once written.
+        unsafe {
+            op.as_ptr().write(Object::new_static(core::ptr::null()));
+            checked.register(small, op, "T");
+            Heap::free(small.as_ptr());
+        }
+        assert_eq!(checked.is_live(small.as_ptr()), Some(false));
+        let again = std::panic::catch_unwind(|| {
+            // SAFETY: checked mode refuses the second free.
+            unsafe { Heap::free(small.as_ptr()) }
+        });
+        assert!(again.is_err());
+        assert_eq!(checked.live_blocks(), 0);
+    }
 }

@@ -47,12 +47,29 @@ unsafe fn dispatch_default(op: *mut u8) {
 }
 
 /// One object's teardown: tracer, then `tp_dealloc` (checked mode's
-/// variant when a checked heap exists on this thread).
+/// variant when a checked heap exists on this thread). One test of the
+/// thread's hook word covers both.
 ///
 /// # Safety
 /// - As [`dealloc`].
 #[inline(always)]
 unsafe fn dispatch(s: &ThreadState, op: *mut Object) {
+    if s.hooks.get() != 0 {
+        // SAFETY: first bullet.
+        unsafe { dispatch_hooked(s, op) };
+        return;
+    }
+    // SAFETY: first bullet.
+    unsafe { call_tp_dealloc(op) }
+}
+
+/// [`dispatch`] with a tracer installed or a checked heap on this thread.
+///
+/// # Safety
+/// - As [`dealloc`].
+#[cold]
+#[inline(never)]
+unsafe fn dispatch_hooked(s: &ThreadState, op: *mut Object) {
     if s.checked_heaps.get() != 0 {
         // SAFETY: first bullet.
         if let Err(err) = unsafe { dispatch_checked(op) } {

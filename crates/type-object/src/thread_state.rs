@@ -30,6 +30,36 @@ pub(crate) struct ThreadState {
     /// This thread's default heap once created (owned by a thread-local
     /// with a destructor, which clears this pointer when it runs).
     pub(crate) default_heap: Cell<*const Heap>,
+    /// [`HOOK_TRACER`] | [`HOOK_CHECKED`]: whether allocation and dealloc
+    /// must leave their fast paths. One word, so the hot paths test one
+    /// flag for both; kept equal to what `tracer` and `checked_heaps` say
+    /// by [`ThreadState::refresh_hooks`].
+    pub(crate) hooks: Cell<u32>,
+}
+
+/// [`ThreadState::hooks`] bit: a ref tracer is installed.
+pub(crate) const HOOK_TRACER: u32 = 1;
+/// [`ThreadState::hooks`] bit: a checked heap was created on this thread and
+/// is alive or parked. A heap is `!Send`, so every checked heap a thread
+/// allocates from or frees to sets this bit on that thread.
+pub(crate) const HOOK_CHECKED: u32 = 2;
+
+impl ThreadState {
+    /// Recomputes [`hooks`](Self::hooks) after `tracer` or `checked_heaps`
+    /// changed.
+    pub(crate) fn refresh_hooks(&self) {
+        let tracer = if self.tracer.get().is_some() {
+            HOOK_TRACER
+        } else {
+            0
+        };
+        let checked = if self.checked_heaps.get() != 0 {
+            HOOK_CHECKED
+        } else {
+            0
+        };
+        self.hooks.set(tracer | checked);
+    }
 }
 
 thread_local! {
@@ -40,6 +70,7 @@ thread_local! {
             checked_heaps: Cell::new(0),
             gc_frees: Cell::new(0),
             default_heap: Cell::new(core::ptr::null()),
+            hooks: Cell::new(0),
         }
     };
 }
@@ -54,6 +85,12 @@ pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> R {
     // SAFETY: a thread-local without destructor stays valid for as long as
     // its thread runs, and this reference does not leave the thread.
     f(unsafe { &*state })
+}
+
+/// This thread's [`ThreadState::hooks`].
+#[inline(always)]
+pub(crate) fn hooks() -> u32 {
+    with(|s| s.hooks.get())
 }
 
 const _: () = assert!(!core::mem::needs_drop::<ThreadState>());

@@ -27,10 +27,14 @@ pub type RefTracer = unsafe extern "C" fn(*mut Object, RefTracerEvent, *mut c_vo
 
 /// Installs (or with `None` removes) this thread's tracer.
 pub fn set_tracer(tracer: Option<RefTracer>, data: *mut c_void) {
-    thread_state::with(|s| s.tracer.set(tracer.map(|f| (f, data))));
+    thread_state::with(|s| {
+        s.tracer.set(tracer.map(|f| (f, data)));
+        s.refresh_hooks();
+    });
 }
 
 /// This thread's tracer and its data pointer.
+#[inline]
 pub fn tracer() -> Option<(RefTracer, *mut c_void)> {
     thread_state::with(|s| s.tracer.get())
 }

@@ -39,7 +39,11 @@ const HEADROOM_MEASURABLE: bool = !cfg!(miri);
 
 pub(crate) struct Trashcan {
     depth: Cell<u32>,
-    outer_sp: Cell<usize>,
+    /// The outermost dealloc's stack pointer less [`STACK_BUDGET`]: a
+    /// nested dealloc below it defers. Stacks grow down on every target
+    /// std supports; were one to grow up, only the depth limit would
+    /// apply.
+    limit_sp: Cell<usize>,
     /// How many objects wait on [`DELETE_LATER`]; read on every outermost
     /// dealloc, so it lives here rather than behind the list's
     /// thread-local.
@@ -59,11 +63,20 @@ fn stack_pointer() -> usize {
     core::ptr::addr_of!(marker) as usize
 }
 
+/// The lowest stack address the deallocs nested in one starting here may
+/// reach before deferring. Wraps: a stack pointer below the budget (never
+/// seen on a real stack) would make every nested dealloc defer, which is
+/// slower but still bounded.
+#[inline(always)]
+fn stack_limit() -> usize {
+    stack_pointer().wrapping_sub(STACK_BUDGET)
+}
+
 impl Trashcan {
     pub(crate) const fn new() -> Trashcan {
         Trashcan {
             depth: Cell::new(0),
-            outer_sp: Cell::new(0),
+            limit_sp: Cell::new(0),
             deferred: Cell::new(0),
         }
     }
@@ -78,23 +91,29 @@ impl Trashcan {
     pub(crate) unsafe fn run(&self, op: *mut u8, dealloc: Dispatch) {
         let depth = self.depth.get();
         if depth == 0 {
-            self.outer_sp.set(stack_pointer());
-        } else if depth >= UNWIND_LEVEL
-            || (HEADROOM_MEASURABLE && self.outer_sp.get().abs_diff(stack_pointer()) > STACK_BUDGET)
-        {
+            // The outermost dealloc: two copies of the nesting, so that
+            // neither keeps the depth across the call.
+            self.limit_sp.set(stack_limit());
+            {
+                let _nesting = Nesting::enter(&self.depth);
+                // SAFETY: both bullets.
+                unsafe { dealloc(op) };
+            }
+            if self.deferred.get() != 0 {
+                // SAFETY: every deposited object reached 0 and is
+                // deallocated exactly once by its own dispatch, popped
+                // before it runs.
+                unsafe { self.drain() };
+            }
+            return;
+        }
+        if depth >= UNWIND_LEVEL || (HEADROOM_MEASURABLE && stack_pointer() < self.limit_sp.get()) {
             self.deposit(op, dealloc);
             return;
         }
-        {
-            let _nesting = Nesting::enter(&self.depth, depth);
-            // SAFETY: both bullets.
-            unsafe { dealloc(op) };
-        }
-        if depth == 0 && self.deferred.get() != 0 {
-            // SAFETY: every deposited object reached 0 and is deallocated
-            // exactly once by its own dispatch, popped before it runs.
-            unsafe { self.drain() };
-        }
+        let _nesting = Nesting::enter(&self.depth);
+        // SAFETY: both bullets.
+        unsafe { dealloc(op) };
     }
 
     #[cold]
@@ -115,34 +134,35 @@ impl Trashcan {
         // SAFETY: as in `deposit`: the pop is a whole operation.
         while let Some((op, dealloc)) = DELETE_LATER.with(|l| unsafe { (*l.get()).pop() }) {
             self.deferred.set(self.deferred.get() - 1);
-            self.outer_sp.set(stack_pointer());
-            let _nesting = Nesting::enter(&self.depth, 0);
+            self.limit_sp.set(stack_limit());
+            let _nesting = Nesting::enter(&self.depth);
             // SAFETY: popped first, so it runs once (first bullet).
             unsafe { dealloc(op) };
         }
     }
 }
 
-/// One level of dealloc nesting: raises the depth on entry and restores it
+/// One level of dealloc nesting: raises the depth on entry and lowers it
 /// on exit, also when a dealloc panics (checked mode's errors do), so the
-/// trashcan keeps draining afterwards.
+/// trashcan keeps draining afterwards. Every level a dealloc enters it also
+/// leaves, so lowering by one restores the depth it found, and nothing but
+/// the cell needs keeping across the call.
 struct Nesting<'a> {
     depth: &'a Cell<u32>,
-    outer: u32,
 }
 
 impl<'a> Nesting<'a> {
     #[inline(always)]
-    fn enter(depth: &'a Cell<u32>, outer: u32) -> Nesting<'a> {
-        depth.set(outer + 1);
-        Nesting { depth, outer }
+    fn enter(depth: &'a Cell<u32>) -> Nesting<'a> {
+        depth.set(depth.get() + 1);
+        Nesting { depth }
     }
 }
 
 impl Drop for Nesting<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.depth.set(self.outer);
+        self.depth.set(self.depth.get() - 1);
     }
 }
 
