@@ -416,6 +416,30 @@ pub fn get_attr(o: &Obj, name: &Obj) -> PyResult<Obj> {
     builtins::builtin_method(o, n).ok_or_else(|| no_attr(o, n))
 }
 
+/// `o.name` for a call (CPython's `_PyObject_GetMethod`): a method comes
+/// back unbound with `o` as its receiver, anything else as the attribute
+/// with `None` (receivers are never `None`: `None` has no methods). Saves
+/// making and freeing a bound-method object per call.
+///
+/// # Errors
+/// `AttributeError`.
+pub fn get_method(o: Obj, name: &Obj) -> PyResult<(Obj, Obj)> {
+    let n = as_str(name).unwrap_or("");
+    if let Some(inst) = as_inst(&o) {
+        let h = hash_str(n);
+        if inst.attrs.borrow().get(h, name, &eq_simple).is_none() {
+            if let Some(f) = class::lookup(&inst.class, n).filter(|f| f.is(&FUNCTION)) {
+                return Ok((f, o));
+            }
+        }
+    } else if !o.is(&CLASS) && !o.is(&MODULE) {
+        if let Some(f) = builtins::unbound_method(&o, name) {
+            return Ok((f, o));
+        }
+    }
+    Ok((get_attr(&o, name)?, objects::none()))
+}
+
 /// `o.name = v` (`None`: `del o.name`).
 ///
 /// # Errors

@@ -100,6 +100,8 @@ struct Runtime {
     exc: Vec<Obj>,
     modules: Vec<(&'static str, Obj)>,
     types: Vec<Obj>,
+    /// Unbound built-in methods by (type, interned name), made once.
+    methods: HashMap<(usize, usize), Obj>,
 }
 
 std::thread_local! {
@@ -128,10 +130,31 @@ pub fn char_str(c: char) -> Obj {
     }
 }
 
-/// A built-in name (`len`, `ValueError`, ...).
-pub fn lookup_builtin(key: &Obj) -> Option<Obj> {
-    let b = RT.with(|rt| rt.borrow().builtins.clone())?;
-    ops::dict_get(&b, key).ok().flatten()
+/// The built-in method `name` of `o`'s type, unbound (it takes the
+/// receiver first); made once per type and name, immortal.
+pub fn unbound_method(o: &Obj, name: &Obj) -> Option<Obj> {
+    let key = (o.ty() as usize, name.as_ptr() as usize);
+    if let Some(m) = RT.with(|rt| rt.borrow().methods.get(&key).cloned()) {
+        return Some(m);
+    }
+    let (n, f) = crate::methods::method_fn(o, as_str(name)?)?;
+    let m = builtin(n, f, None);
+    // Only interned names are cached: their addresses are never reused.
+    if name.is_immortal() {
+        m.make_immortal();
+        RT.with(|rt| rt.borrow_mut().methods.insert(key, m.clone()));
+    }
+    Some(m)
+}
+
+/// A built-in name (`len`, `ValueError`, ...); `h` is the name's hash.
+pub fn lookup_builtin(key: &Obj, h: i64) -> Option<Obj> {
+    RT.with(|rt| {
+        let rt = rt.borrow();
+        ops::dict_get_hashed(rt.builtins.as_ref()?, h, key)
+            .ok()
+            .flatten()
+    })
 }
 
 /// The module `name`, if built in.

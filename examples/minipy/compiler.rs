@@ -30,6 +30,12 @@ pub enum Instr {
     StoreName(u32),
     DeleteName(u32, bool),
     LoadAttr(u32),
+    /// `o.name` about to be called: pushes the function and `o` when it is
+    /// a method (no bound-method object is made), else the attribute and
+    /// `None` (CPython's `LOAD_ATTR` with its method flag).
+    LoadMethod(u32),
+    /// Calls what `LoadMethod` pushed with `n` positional arguments.
+    CallMethod(u32),
     StoreAttr(u32),
     DeleteAttr(u32),
     Binary(BinOp),
@@ -116,6 +122,9 @@ pub struct Code {
     pub consts: Vec<Obj>,
     /// Names (interned strings) for globals and attributes.
     pub names: Vec<Obj>,
+    /// The hash of each name, computed once (CPython caches a str's hash
+    /// in the object; minipy's strings do not carry one).
+    pub name_hashes: Vec<i64>,
     /// Nested code objects.
     pub codes: Vec<Rc<Code>>,
     /// Keyword-name lists of calls.
@@ -186,6 +195,7 @@ impl Compiler {
                 free_sources: Vec::new(),
                 consts: vec![none()],
                 names: Vec::new(),
+                name_hashes: Vec::new(),
                 codes: Vec::new(),
                 kwnames: Vec::new(),
                 instrs: Vec::new(),
@@ -250,6 +260,7 @@ impl Compiler {
             return i as u32;
         }
         self.code.names.push(intern(n));
+        self.code.name_hashes.push(crate::ops::hash_str(n));
         (self.code.names.len() - 1) as u32
     }
 
@@ -790,6 +801,20 @@ impl Compiler {
                 }
                 let ki = self.keyword_values(kws)?;
                 self.emit(Instr::CallEx(ki));
+            }
+            ExprKind::Call(f, args, kws)
+                if kws.is_empty() && matches!(f.kind, ExprKind::Attr(..)) =>
+            {
+                let ExprKind::Attr(o, a) = &f.kind else {
+                    unreachable!("matched above")
+                };
+                self.expr(o)?;
+                let ni = self.name(a);
+                self.emit(Instr::LoadMethod(ni));
+                for a in args {
+                    self.expr(a)?;
+                }
+                self.emit(Instr::CallMethod(args.len() as u32));
             }
             ExprKind::Starred(_) => {
                 return Err(SyntaxError {

@@ -387,6 +387,13 @@ fn m_format(a: &[Obj], kwargs: &[(Obj, Obj)]) -> PyResult<Obj> {
 
 /// The method `name` of a built-in value, bound to it.
 pub fn builtin_method(o: &Obj, name: &str) -> Option<Obj> {
+    let (name, f) = method_fn(o, name)?;
+    Some(builtin(name, f, Some(o.clone())))
+}
+
+/// The code and `'static` name of the method `name` of a built-in value
+/// (it takes the receiver as its first argument).
+pub fn method_fn(o: &Obj, name: &str) -> Option<(&'static str, BuiltinFn)> {
     let f: BuiltinFn = if o.is(&crate::threads::THREAD) {
         match name {
             "join" => crate::threads::m_join,
@@ -449,8 +456,7 @@ pub fn builtin_method(o: &Obj, name: &str) -> Option<Obj> {
     } else {
         return None;
     };
-    let name: &'static str = intern_static(name)?;
-    Some(builtin(name, f, Some(o.clone())))
+    Some((intern_static(name)?, f))
 }
 
 /// A `'static` copy of a method name (method names are few and fixed).

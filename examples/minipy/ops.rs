@@ -114,13 +114,21 @@ fn dict_payload(d: &Obj) -> PyResult<&core::cell::RefCell<objects::Dict>> {
 
 /// `d.get(key)`.
 pub fn dict_get(d: &Obj, key: &Obj) -> PyResult<Option<Obj>> {
-    let h = hash(key)?;
+    dict_get_hashed(d, hash(key)?, key)
+}
+
+/// `d.get(key)` with `key`'s hash `h` already known.
+pub fn dict_get_hashed(d: &Obj, h: i64, key: &Obj) -> PyResult<Option<Obj>> {
     Ok(dict_payload(d)?.borrow().get(h, key, &eq_simple))
 }
 
 /// `d[key] = value`; the replaced value is dropped after the borrow ends.
 pub fn dict_set(d: &Obj, key: Obj, value: Obj) -> PyResult<()> {
-    let h = hash(&key)?;
+    dict_set_hashed(d, hash(&key)?, key, value)
+}
+
+/// `d[key] = value` with `key`'s hash `h` already known.
+pub fn dict_set_hashed(d: &Obj, h: i64, key: Obj, value: Obj) -> PyResult<()> {
     let old = dict_payload(d)?.borrow_mut().set(h, key, value, &eq_simple);
     drop(old);
     Ok(())

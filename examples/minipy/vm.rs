@@ -441,20 +441,24 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
         }
         Instr::LoadGlobal(i) => {
             let key = &code.names[i as usize];
-            let v = match ops::dict_get(&f.globals, key)? {
+            let h = code.name_hashes[i as usize];
+            let v = match ops::dict_get_hashed(&f.globals, h, key)? {
                 Some(v) => v,
-                None => builtins::lookup_builtin(key).ok_or_else(|| {
-                    err(
-                        Exc::NameError,
-                        format!("name '{}' is not defined", name_str(code, i)),
-                    )
-                })?,
+                None => builtins::lookup_builtin(key, code.name_hashes[i as usize]).ok_or_else(
+                    || {
+                        err(
+                            Exc::NameError,
+                            format!("name '{}' is not defined", name_str(code, i)),
+                        )
+                    },
+                )?,
             };
             stack.push(v);
         }
         Instr::StoreGlobal(i) => {
             let v = load(stack);
-            ops::dict_set(&f.globals, code.names[i as usize].clone(), v)?;
+            let (key, h) = (&code.names[i as usize], code.name_hashes[i as usize]);
+            ops::dict_set_hashed(&f.globals, h, key.clone(), v)?;
         }
         Instr::DeleteGlobal(i, quiet) => {
             let gone = ops::dict_del(&f.globals, &code.names[i as usize])?;
@@ -474,12 +478,14 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             };
             let v = match v {
                 Some(v) => v,
-                None => builtins::lookup_builtin(key).ok_or_else(|| {
-                    err(
-                        Exc::NameError,
-                        format!("name '{}' is not defined", name_str(code, i)),
-                    )
-                })?,
+                None => builtins::lookup_builtin(key, code.name_hashes[i as usize]).ok_or_else(
+                    || {
+                        err(
+                            Exc::NameError,
+                            format!("name '{}' is not defined", name_str(code, i)),
+                        )
+                    },
+                )?,
             };
             stack.push(v);
         }
@@ -595,6 +601,23 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             let k = load(stack);
             let m = stack[stack.len() - d as usize].clone();
             ops::dict_set(&m, k, v)?;
+        }
+        Instr::LoadMethod(i) => {
+            let o = load(stack);
+            let (callable, receiver) = crate::access::get_method(o, &code.names[i as usize])?;
+            stack.push(callable);
+            stack.push(receiver);
+        }
+        Instr::CallMethod(n) => {
+            let mut args: Args = stack.drain(stack.len() - n as usize..).collect();
+            let receiver = load(stack);
+            let func = load(stack);
+            if !objects::is_none(&receiver) {
+                args.insert(0, receiver);
+            }
+            let r = call(&func, args, &[])?;
+            drop(func);
+            stack.push(r);
         }
         Instr::Call(n) => {
             let args: Args = stack.drain(stack.len() - n as usize..).collect();
