@@ -307,6 +307,7 @@ pub fn format_exception(exc: &Obj) -> String {
     }
 }
 
+#[inline(always)]
 fn load(stack: &mut SmallVec<[Obj; 16]>) -> Obj {
     stack.pop().expect("the compiler balances the stack")
 }
