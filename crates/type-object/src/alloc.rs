@@ -750,7 +750,10 @@ struct DefaultHeap(Heap);
 
 impl Drop for DefaultHeap {
     fn drop(&mut self) {
-        crate::thread_state::with(|s| s.default_heap.set(ptr::null()));
+        crate::thread_state::with(|s| {
+            s.default_heap.set(ptr::null());
+            s.refresh_hooks();
+        });
     }
 }
 
@@ -780,7 +783,10 @@ pub fn with_default_heap<R>(f: impl FnOnce(&Heap) -> R) -> R {
 #[inline(never)]
 fn with_default_heap_slow<R>(f: impl FnOnce(&Heap) -> R) -> R {
     DEFAULT_HEAP.with(|h| {
-        crate::thread_state::with(|s| s.default_heap.set(&h.0));
+        crate::thread_state::with(|s| {
+            s.default_heap.set(&h.0);
+            s.refresh_hooks();
+        });
         f(&h.0)
     })
 }

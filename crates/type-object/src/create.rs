@@ -68,7 +68,7 @@ unsafe fn instance_size(ty: *mut TypeObject, nitems: isize) -> Option<usize> {
 ///   [`alloc::generic_free`] (for a GC type: empty).
 #[inline]
 pub unsafe fn alloc_in(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> *mut Object {
-    if thread_state::hooks() == 0 {
+    if thread_state::hooks() & thread_state::HOOKS_EVENTS == 0 {
         // SAFETY: first bullet; no tracer and no checked heap here.
         if let Some(op) = unsafe { alloc_fast(heap, ty, nitems) } {
             return op.as_ptr();
@@ -88,8 +88,10 @@ const FAST_MAX: usize = 128;
 ///
 /// # Safety
 /// - As [`alloc_in`].
-/// - This thread's [`thread_state::hooks`] is 0 (so `heap` is unchecked:
-///   a checked heap sets HOOK_CHECKED on the one thread that can use it).
+/// - This thread's [`thread_state::hooks`] has no
+///   [`HOOKS_EVENTS`](thread_state::HOOKS_EVENTS) bit (so `heap` is
+///   unchecked: a checked heap sets HOOK_CHECKED on the one thread that can
+///   use it).
 #[inline(always)]
 unsafe fn alloc_fast(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> Option<NonNull<Object>> {
     debug_assert!(!heap.is_checked());
@@ -98,28 +100,26 @@ unsafe fn alloc_fast(heap: &Heap, ty: *mut TypeObject, nitems: isize) -> Option<
     // Every operand is bounded by FAST_MAX before it is used, so no sum or
     // product below can overflow; a negative one fails its bound as a huge
     // unsigned value (and the slow path then reports the overflow).
-    let basic = basic as usize;
-    if basic > FAST_MAX {
-        return None;
-    }
-    let items = if nitems == 0 {
-        if item < 0 {
-            return None;
-        }
-        0
-    } else {
-        if nitems as usize > FAST_MAX || item as usize > FAST_MAX {
-            return None;
-        }
-        nitems as usize * item as usize
-    };
     let pre = if flags & TPFLAGS_HAVE_GC != 0 {
         PRE_HEADER_SIZE
     } else {
         0
     };
+    let size = if nitems == 0 {
+        // One sign test for both; `basic + 16` cannot overflow a usize.
+        if basic | item < 0 {
+            return None;
+        }
+        basic as usize + pre
+    } else {
+        let basic = basic as usize;
+        if basic > FAST_MAX || nitems as usize > FAST_MAX || item as usize > FAST_MAX {
+            return None;
+        }
+        basic + nitems as usize * item as usize + pre
+    };
     // `size - 1`: a zero size wraps and fails the bound too.
-    let last = (basic + items + pre).wrapping_sub(1);
+    let last = size.wrapping_sub(1);
     if last >= FAST_MAX {
         return None;
     }
@@ -243,9 +243,11 @@ unsafe fn zero(p: *mut u8, size: usize) {
 /// - As [`alloc_in`].
 pub unsafe extern "C" fn generic_alloc(ty: *mut TypeObject, nitems: isize) -> *mut Object {
     let (heap, hooks) = thread_state::with(|s| (s.default_heap.get(), s.hooks.get()));
-    if !heap.is_null() && hooks == 0 {
-        // SAFETY: the cached default heap is alive while the pointer is
-        // set (see `with_default_heap`); first bullet; no hooks.
+    // One test: no tracer, no checked heap, and the default heap exists.
+    if hooks == 0 {
+        // SAFETY: without HOOK_NO_DEFAULT_HEAP the cached default heap is
+        // set, and alive while it is (see `with_default_heap`); first
+        // bullet; no tracer or checked heap.
         if let Some(op) = unsafe { alloc_fast(&*heap, ty, nitems) } {
             return op.as_ptr();
         }
@@ -518,6 +520,36 @@ mod tests {
         // SAFETY: as above.
         unsafe { crate::refs::decref(generic_alloc(fixed, 0)) };
         assert_eq!(EVENTS.with(Cell::get), (20, 20));
+    }
+
+    /// A thread's first allocation creates its default heap (the fast path
+    /// stays off until then); later ones come from that heap.
+    #[test]
+    fn first_allocation_on_a_thread_creates_its_default_heap() {
+        std::thread::spawn(|| {
+            assert_ne!(
+                thread_state::hooks() & thread_state::HOOK_NO_DEFAULT_HEAP,
+                0
+            );
+            let fixed = ready(&FIXED);
+            let ops: Vec<*mut Object> = (0..100)
+                // SAFETY: a readied type with the generic free.
+                .map(|_| unsafe { generic_alloc(fixed, 0) })
+                .collect();
+            assert_eq!(
+                thread_state::hooks() & thread_state::HOOK_NO_DEFAULT_HEAP,
+                0
+            );
+            let live = with_default_heap(|h| h.live_blocks());
+            assert_eq!(live, 100);
+            for op in ops {
+                // SAFETY: our only reference.
+                unsafe { crate::refs::decref(op) };
+            }
+            assert_eq!(with_default_heap(|h| h.live_blocks()), 0);
+        })
+        .join()
+        .unwrap();
     }
 
     /// A checked heap registers every object, tracer or not, and a heap

@@ -54,7 +54,7 @@ unsafe fn dispatch_default(op: *mut u8) {
 /// - As [`dealloc`].
 #[inline(always)]
 unsafe fn dispatch(s: &ThreadState, op: *mut Object) {
-    if s.hooks.get() != 0 {
+    if s.hooks.get() & thread_state::HOOKS_EVENTS != 0 {
         // SAFETY: first bullet.
         unsafe { dispatch_hooked(s, op) };
         return;

@@ -30,10 +30,11 @@ pub(crate) struct ThreadState {
     /// This thread's default heap once created (owned by a thread-local
     /// with a destructor, which clears this pointer when it runs).
     pub(crate) default_heap: Cell<*const Heap>,
-    /// [`HOOK_TRACER`] | [`HOOK_CHECKED`]: whether allocation and dealloc
-    /// must leave their fast paths. One word, so the hot paths test one
-    /// flag for both; kept equal to what `tracer` and `checked_heaps` say
-    /// by [`ThreadState::refresh_hooks`].
+    /// [`HOOK_TRACER`] | [`HOOK_CHECKED`] | [`HOOK_NO_DEFAULT_HEAP`]:
+    /// whether allocation and dealloc must leave their fast paths. One
+    /// word, so the hot paths test one flag for all; kept equal to what
+    /// `tracer`, `checked_heaps` and `default_heap` say by
+    /// [`ThreadState::refresh_hooks`].
     pub(crate) hooks: Cell<u32>,
 }
 
@@ -43,10 +44,15 @@ pub(crate) const HOOK_TRACER: u32 = 1;
 /// is alive or parked. A heap is `!Send`, so every checked heap a thread
 /// allocates from or frees to sets this bit on that thread.
 pub(crate) const HOOK_CHECKED: u32 = 2;
+/// [`ThreadState::hooks`] bit: this thread's default heap does not exist
+/// (yet, or any more). Only the default heap's allocation tests it.
+pub(crate) const HOOK_NO_DEFAULT_HEAP: u32 = 4;
+/// The [`ThreadState::hooks`] bits every allocation and dealloc tests.
+pub(crate) const HOOKS_EVENTS: u32 = HOOK_TRACER | HOOK_CHECKED;
 
 impl ThreadState {
-    /// Recomputes [`hooks`](Self::hooks) after `tracer` or `checked_heaps`
-    /// changed.
+    /// Recomputes [`hooks`](Self::hooks) after `tracer`, `checked_heaps`
+    /// or `default_heap` changed.
     pub(crate) fn refresh_hooks(&self) {
         let tracer = if self.tracer.get().is_some() {
             HOOK_TRACER
@@ -58,7 +64,12 @@ impl ThreadState {
         } else {
             0
         };
-        self.hooks.set(tracer | checked);
+        let no_heap = if self.default_heap.get().is_null() {
+            HOOK_NO_DEFAULT_HEAP
+        } else {
+            0
+        };
+        self.hooks.set(tracer | checked | no_heap);
     }
 }
 
@@ -70,7 +81,7 @@ thread_local! {
             checked_heaps: Cell::new(0),
             gc_frees: Cell::new(0),
             default_heap: Cell::new(core::ptr::null()),
-            hooks: Cell::new(0),
+            hooks: Cell::new(HOOK_NO_DEFAULT_HEAP),
         }
     };
 }
