@@ -42,7 +42,7 @@ use crate::objects::class::{self, as_inst, CLASS};
 use crate::objects::func::FUNCTION;
 use crate::objects::{self, Dict, Function, DICT, FLOAT, LIST, MODULE};
 use crate::ops;
-use crate::vm::{err, PyResult};
+use crate::vm::{err, PyErr, PyResult};
 
 /// One reference to a shared object (`Send + Sync`: its header counts
 /// with the biased scheme).
@@ -146,6 +146,21 @@ fn new_shared(ledger: &Arc<Ledger>, value: Value) -> Shared {
     )
 }
 
+/// Why a value cannot cross: the exception kind and message, made into
+/// an exception only when the program sees it (a module global that
+/// cannot cross is skipped, and costs no exception object).
+pub struct Refusal(Exc, String);
+
+impl Refusal {
+    /// The exception to raise.
+    pub fn raise(self) -> Box<PyErr> {
+        err(self.0, self.1)
+    }
+}
+
+/// The result of packing.
+pub type Packed<T> = Result<T, Refusal>;
+
 /// Packs local values into shared objects. An object reached twice is
 /// packed once (`a = [x, x]` arrives with both items the same object); a
 /// container that contains itself is refused, since shared objects are
@@ -178,7 +193,7 @@ impl<'a> Packer<'a> {
     /// `TypeError` naming the type of a value that cannot cross threads
     /// (instances, classes, closures, iterators, ...), `ValueError` for a
     /// container that contains itself.
-    pub fn pack(&mut self, o: &Obj) -> PyResult<Shared> {
+    pub fn pack(&mut self, o: &Obj) -> Packed<Shared> {
         let key = o.as_ptr();
         if let Some(s) = self.done.get(&key) {
             return Ok(s.clone());
@@ -189,7 +204,7 @@ impl<'a> Packer<'a> {
         Ok(s)
     }
 
-    fn value_of(&mut self, o: &Obj) -> PyResult<Value> {
+    fn value_of(&mut self, o: &Obj) -> Packed<Value> {
         if objects::is_none(o) {
             return Ok(Value::None);
         }
@@ -221,7 +236,7 @@ impl<'a> Packer<'a> {
         // Containers: refuse one that is being packed further up.
         let key = o.as_ptr();
         if !self.open.insert(key) {
-            return Err(err(
+            return Err(Refusal(
                 Exc::ValueError,
                 format!(
                     "cannot pass a {} that contains itself (at {key:p}) to a thread",
@@ -234,7 +249,7 @@ impl<'a> Packer<'a> {
         v
     }
 
-    fn container(&mut self, o: &Obj) -> PyResult<Value> {
+    fn container(&mut self, o: &Obj) -> Packed<Value> {
         if let Some(items) = objects::as_tuple(o) {
             return Ok(Value::Tuple(self.pack_all(items)?));
         }
@@ -257,7 +272,7 @@ impl<'a> Packer<'a> {
         }
         if let Some(i) = as_inst(o) {
             if class::lookup(&i.class, "__del__").is_some() {
-                return Err(err(
+                return Err(Refusal(
                     Exc::TypeError,
                     format!(
                         "cannot pass a '{}' object (at {:p}) to a thread: its class defines \
@@ -272,7 +287,7 @@ impl<'a> Packer<'a> {
                 attrs: self.pack_items(&i.attrs.borrow())?,
             });
         }
-        Err(err(
+        Err(Refusal(
             Exc::TypeError,
             format!(
                 "cannot pass a '{}' object (at {:p}) to a thread: only None, bool, int, float, \
@@ -283,11 +298,11 @@ impl<'a> Packer<'a> {
         ))
     }
 
-    fn pack_all(&mut self, items: &[Obj]) -> PyResult<Vec<Shared>> {
+    fn pack_all(&mut self, items: &[Obj]) -> Packed<Vec<Shared>> {
         items.iter().map(|i| self.pack(i)).collect()
     }
 
-    fn pack_items(&mut self, d: &Dict) -> PyResult<Vec<(Shared, Shared)>> {
+    fn pack_items(&mut self, d: &Dict) -> Packed<Vec<(Shared, Shared)>> {
         // Packing runs no minipy code, so the dict cannot change; the
         // handles are cloned so that no borrow is held while items pack.
         let items: Vec<(Obj, Obj)> = d.items().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -297,16 +312,16 @@ impl<'a> Packer<'a> {
             .collect()
     }
 
-    fn function(&mut self, o: &Obj, f: &Function) -> PyResult<Value> {
+    fn function(&mut self, o: &Obj, f: &Function) -> Packed<Value> {
         let name = &f.code.name;
         if !f.closure.is_empty() {
-            return Err(err(
+            return Err(Refusal(
                 Exc::TypeError,
                 format!("cannot pass function '{name}' to a thread: it closes over variables"),
             ));
         }
         let Some(path) = (self.find_code)(f) else {
-            return Err(err(
+            return Err(Refusal(
                 Exc::TypeError,
                 format!(
                     "cannot pass function '{name}' (at {:p}) to a thread: it is not part of \

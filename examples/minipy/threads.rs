@@ -34,7 +34,7 @@ use crate::objects::func::FUNCTION;
 use crate::objects::{Function, DICT};
 use crate::out;
 use crate::session::Options;
-use crate::shared::{Ledger, Packer, Shared, Unpacker};
+use crate::shared::{Ledger, Packer, Refusal, Shared, Unpacker};
 use crate::vm::{self, err, Args, PyResult};
 
 /// The type of the handles `thread()` returns.
@@ -243,11 +243,12 @@ pub fn b_thread(a: &[Obj], _: &[(Obj, Obj)]) -> PyResult<Obj> {
         opts,
         ledger: ledger.clone(),
         globals,
-        func: packer.pack(f)?,
+        func: packer.pack(f).map_err(Refusal::raise)?,
         args: a[1..]
             .iter()
             .map(|x| packer.pack(x))
-            .collect::<PyResult<_>>()?,
+            .collect::<Result<_, _>>()
+            .map_err(Refusal::raise)?,
     };
     drop(packer);
     let handle = std::thread::Builder::new()
@@ -376,7 +377,9 @@ fn call_job(job: &Job, globals: &Obj) -> Result<Shared, Failure> {
         drop(un);
         let r = vm::call(&f, args, &[])?;
         let find = |f: &Function| code_path(&code, &f.code);
-        Packer::new(&job.ledger, &find).pack(&r)
+        Packer::new(&job.ledger, &find)
+            .pack(&r)
+            .map_err(Refusal::raise)
     })();
     called.map_err(|e| {
         let find = |f: &Function| code_path(&code, &f.code);
