@@ -51,20 +51,22 @@ pub mod guide {
     pub mod references {}
     #[doc = include_str!("../docs/immortality.md")]
     pub mod immortality {}
-    #[doc = include_str!("../docs/refcounter.md")]
-    pub mod refcounter {}
     #[doc = include_str!("../docs/dealloc.md")]
     pub mod dealloc {}
     #[doc = include_str!("../docs/trashcan.md")]
     pub mod trashcan {}
-    #[doc = include_str!("../docs/checked-mode.md")]
-    pub mod checked_mode {}
     #[doc = include_str!("../docs/cycles.md")]
     pub mod cycles {}
+    #[doc = include_str!("../docs/finalizers.md")]
+    pub mod finalizers {}
     #[doc = include_str!("../docs/free-threading.md")]
     pub mod free_threading {}
+    #[doc = include_str!("../docs/refcounter.md")]
+    pub mod refcounter {}
     #[doc = include_str!("../docs/benchmarking.md")]
     pub mod benchmarking {}
+    #[doc = include_str!("../docs/checked-mode.md")]
+    pub mod checked_mode {}
 }
 
 /// The counting core: count words, immortality constants, the counter
