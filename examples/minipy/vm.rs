@@ -367,6 +367,19 @@ fn eval(f: &mut Frame<'_>) -> PyResult<Obj> {
     }
 }
 
+/// The built-in called `code.names[i]`, or the NameError a failed lookup
+/// of a global raises.
+fn builtin_or_name_error(code: &Code, i: u32) -> PyResult<Obj> {
+    builtins::lookup_builtin(&code.names[i as usize], code.name_hashes[i as usize]).ok_or_else(
+        || {
+            err(
+                Exc::NameError,
+                format!("name '{}' is not defined", name_str(code, i)),
+            )
+        },
+    )
+}
+
 fn name_str(code: &Code, i: u32) -> &str {
     objects::as_str(&code.names[i as usize]).unwrap_or("?")
 }
@@ -445,14 +458,7 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             let h = code.name_hashes[i as usize];
             let v = match ops::dict_get_hashed(&f.globals, h, key)? {
                 Some(v) => v,
-                None => builtins::lookup_builtin(key, code.name_hashes[i as usize]).ok_or_else(
-                    || {
-                        err(
-                            Exc::NameError,
-                            format!("name '{}' is not defined", name_str(code, i)),
-                        )
-                    },
-                )?,
+                None => builtin_or_name_error(code, i)?,
             };
             stack.push(v);
         }
@@ -479,14 +485,7 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             };
             let v = match v {
                 Some(v) => v,
-                None => builtins::lookup_builtin(key, code.name_hashes[i as usize]).ok_or_else(
-                    || {
-                        err(
-                            Exc::NameError,
-                            format!("name '{}' is not defined", name_str(code, i)),
-                        )
-                    },
-                )?,
+                None => builtin_or_name_error(code, i)?,
             };
             stack.push(v);
         }

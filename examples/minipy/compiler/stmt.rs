@@ -15,6 +15,35 @@ impl Compiler {
         body.iter().try_for_each(|s| self.stmt(s))
     }
 
+    /// A loop after its test (`exit` jumps out when it fails): the body
+    /// inside a loop block, the jump back to `start`, the `else` clause,
+    /// and the `break`s patched to land after it.
+    fn loop_rest(
+        &mut self,
+        start: u32,
+        exit: usize,
+        is_for: bool,
+        body: &[Stmt],
+        orelse: &[Stmt],
+    ) -> Result<(), SyntaxError> {
+        self.fblocks.push(FBlock::Loop {
+            start,
+            breaks: Vec::new(),
+            is_for,
+        });
+        self.stmts(body)?;
+        self.emit(Instr::Jump(start));
+        let Some(FBlock::Loop { breaks, .. }) = self.fblocks.pop() else {
+            unreachable!("the loop block");
+        };
+        self.patch(exit);
+        self.stmts(orelse)?;
+        for b in breaks {
+            self.patch(b);
+        }
+        Ok(())
+    }
+
     pub(super) fn stmt(&mut self, s: &Stmt) -> Result<(), SyntaxError> {
         self.line = s.line;
         match &s.kind {
@@ -77,21 +106,7 @@ impl Compiler {
                 let start = self.here();
                 self.expr(c)?;
                 let exit = self.emit(Instr::PopJumpIfFalse(0));
-                self.fblocks.push(FBlock::Loop {
-                    start,
-                    breaks: Vec::new(),
-                    is_for: false,
-                });
-                self.stmts(body)?;
-                self.emit(Instr::Jump(start));
-                let Some(FBlock::Loop { breaks, .. }) = self.fblocks.pop() else {
-                    unreachable!("the loop block");
-                };
-                self.patch(exit);
-                self.stmts(orelse)?;
-                for b in breaks {
-                    self.patch(b);
-                }
+                self.loop_rest(start, exit, false, body, orelse)?;
             }
             StmtKind::For(t, iter, body, orelse) => {
                 self.expr(iter)?;
@@ -99,21 +114,7 @@ impl Compiler {
                 let start = self.here();
                 let exit = self.emit(Instr::ForIter(0));
                 self.store(t)?;
-                self.fblocks.push(FBlock::Loop {
-                    start,
-                    breaks: Vec::new(),
-                    is_for: true,
-                });
-                self.stmts(body)?;
-                self.emit(Instr::Jump(start));
-                let Some(FBlock::Loop { breaks, .. }) = self.fblocks.pop() else {
-                    unreachable!("the loop block");
-                };
-                self.patch(exit);
-                self.stmts(orelse)?;
-                for b in breaks {
-                    self.patch(b);
-                }
+                self.loop_rest(start, exit, true, body, orelse)?;
             }
             StmtKind::Break | StmtKind::Continue => {
                 let is_break = matches!(s.kind, StmtKind::Break);
