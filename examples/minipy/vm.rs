@@ -167,16 +167,36 @@ fn call_class(cls: &Obj, args: Args, kwargs: &[(Obj, Obj)]) -> PyResult<Obj> {
 
 fn call_function(func: &Function, args: Args, kwargs: &[(Obj, Obj)]) -> PyResult<Obj> {
     let code = &*func.code;
-    let mut fast = Locals::new();
-    if kwargs.is_empty() && args.len() == code.nparams && !code.vararg {
-        // The common call: each argument moves into its parameter's slot,
-        // with no defaults, keywords or errors to consider.
-        fast.extend(args.into_iter().map(Some));
-        fast.resize(code.varnames.len(), None);
-    } else {
-        fast.resize(code.varnames.len(), None);
-        bind_args(func, args, kwargs, &mut fast)?;
+    if kwargs.is_empty() && takes_exactly(code, args.len()) {
+        return run_function(func, args.into_iter());
     }
+    let mut fast = Locals::new();
+    fast.resize(code.varnames.len(), None);
+    bind_args(func, args, kwargs, &mut fast)?;
+    enter_function(func, fast)
+}
+
+/// Whether a call with `n` positional arguments and no keywords binds
+/// each argument to its parameter and nothing else (no defaults, no
+/// `*args`, no errors to report).
+#[inline]
+fn takes_exactly(code: &Code, n: usize) -> bool {
+    n == code.nparams && !code.vararg
+}
+
+/// The common call (see [`takes_exactly`]): each argument moves straight
+/// into its parameter's slot, as CPython's specialised `CALL_PY_EXACT_ARGS`
+/// does.
+fn run_function(func: &Function, args: impl Iterator<Item = Obj>) -> PyResult<Obj> {
+    let mut fast: Locals = args.map(Some).collect();
+    fast.resize(func.code.varnames.len(), None);
+    enter_function(func, fast)
+}
+
+/// Makes the frame of a call whose parameters are bound in `fast`, and
+/// runs it.
+fn enter_function(func: &Function, mut fast: Locals) -> PyResult<Obj> {
+    let code = &*func.code;
     let mut cells = Vec::with_capacity(code.cellnames.len());
     for p in &code.cell_params {
         cells.push(func::cell(p.and_then(|i| fast[i].take())));
@@ -609,21 +629,46 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             stack.push(receiver);
         }
         Instr::CallMethod(n) => {
-            let mut args: Args = stack.drain(stack.len() - n as usize..).collect();
-            let receiver = load(stack);
-            let func = load(stack);
-            if !objects::is_none(&receiver) {
-                args.insert(0, receiver);
-            }
-            let r = call(&func, args, &[])?;
-            drop(func);
+            let base = stack.len() - n as usize;
+            let has_receiver = !objects::is_none(&stack[base - 1]);
+            let nargs = n as usize + usize::from(has_receiver);
+            let callee = &stack[base - 2];
+            let r = match callee.get(&FUNCTION) {
+                Some(func) if takes_exactly(&func.code, nargs) => {
+                    // The arguments (receiver first) move from this stack
+                    // into the callee's locals; the callee stays put.
+                    let callee = callee.clone();
+                    let func = callee.get(&FUNCTION).expect("checked above");
+                    let first = if has_receiver { base - 1 } else { base };
+                    run_function(func, stack.drain(first..))?
+                }
+                _ => {
+                    let mut args: Args = stack.drain(base..).collect();
+                    let receiver = load(stack);
+                    if has_receiver {
+                        args.insert(0, receiver);
+                    }
+                    call(&stack[base - 2], args, &[])?
+                }
+            };
+            stack.truncate(base - 2);
             stack.push(r);
         }
         Instr::Call(n) => {
-            let args: Args = stack.drain(stack.len() - n as usize..).collect();
-            let func = load(stack);
-            let r = call(&func, args, &[])?;
-            drop(func);
+            let base = stack.len() - n as usize;
+            let callee = &stack[base - 1];
+            let r = match callee.get(&FUNCTION) {
+                Some(func) if takes_exactly(&func.code, n as usize) => {
+                    let callee = callee.clone();
+                    let func = callee.get(&FUNCTION).expect("checked above");
+                    run_function(func, stack.drain(base..))?
+                }
+                _ => {
+                    let args: Args = stack.drain(base..).collect();
+                    call(&stack[base - 1], args, &[])?
+                }
+            };
+            stack.truncate(base - 1);
             stack.push(r);
         }
         Instr::CallKw(n, ki) => {
