@@ -109,18 +109,22 @@ impl Parser {
                 }
                 Ok(vec![stmt(StmtKind::Try(body, handlers, orelse, finalbody))])
             }
-            _ => {
-                let mut out = vec![self.simple()?];
-                while self.eat_op(";") {
-                    if matches!(self.peek(), Tok::Newline | Tok::Eof) {
-                        break;
-                    }
-                    out.push(self.simple()?);
-                }
-                self.end_of_simple()?;
-                Ok(out)
-            }
+            _ => self.simple_stmts(),
         }
+    }
+
+    /// Simple statements separated by `;` up to the end of the line.
+    /// Mirrors `simple_stmts`.
+    fn simple_stmts(&mut self) -> PResult<Vec<Stmt>> {
+        let mut out = vec![self.simple()?];
+        while self.eat_op(";") {
+            if matches!(self.peek(), Tok::Newline | Tok::Eof) {
+                break;
+            }
+            out.push(self.simple()?);
+        }
+        self.end_of_simple()?;
+        Ok(out)
     }
 
     /// The part of an `if` after its keyword; an `elif` is an `if` nested in
@@ -156,15 +160,7 @@ impl Parser {
         self.expect_op(":")?;
         if !self.eat_newline() {
             // A one-line body: `if x: y`.
-            let mut out = vec![self.simple()?];
-            while self.eat_op(";") {
-                if matches!(self.peek(), Tok::Newline | Tok::Eof) {
-                    break;
-                }
-                out.push(self.simple()?);
-            }
-            self.end_of_simple()?;
-            return Ok(out);
+            return self.simple_stmts();
         }
         if !matches!(self.peek(), Tok::Indent) {
             return self.error("expected an indented block");
