@@ -22,6 +22,8 @@ import gc
 import sys
 import time
 
+from protocol import serve
+
 
 class Node:
     __slots__ = ("next",)
@@ -66,14 +68,7 @@ def main():
     # has none running either.
     gc.disable()
     version = "%d.%d.%d" % sys.version_info[:3]
-    print(f"ready {version}", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        if words[0] != "run" or len(words) != 2:
-            sys.exit(f"bad request {line!r}")
-        print(runs[mode](n, int(words[1])), flush=True)
+    serve(version, lambda k: runs[mode](n, k))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import gc
 import sys
 import time
 
+from protocol import serve
+
 
 def build(shape, n, keep):
     """Builds N lists of SHAPE; KEEP receives each in allocation order."""
@@ -124,14 +126,7 @@ def main():
         sys.exit(f"unknown mode {mode!r}")
     tracked = len(gc.get_objects())
     version = "%d.%d.%d" % sys.version_info[:3]
-    print(f"ready {tracked} {version}", flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        if words[0] != "run" or len(words) != 2:
-            sys.exit(f"bad request {line!r}")
-        print(run(int(words[1])), flush=True)
+    serve(f"{tracked} {version}", run)
     del holder
 
 
