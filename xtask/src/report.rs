@@ -284,10 +284,8 @@ fn growth_section(out: &mut String, groups: &BTreeMap<String, Vec<Measurement>>)
     let _ = writeln!(out, "| case | objmodel 10k | objmodel 1M | objmodel growth | CPython 10k | CPython 1M | CPython growth |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     let per_object = |case: &str, size: &str, member: &str| {
-        groups
-            .get(&format!("gc/{case}-{size}"))?
-            .iter()
-            .find(|m| m.member == member)
+        targets::Side::new(&format!("gc/{case}-{size}"), member)
+            .find(groups)
             .map(Measurement::per_element_ns)
     };
     for case in targets::GC_CASES {

@@ -16,14 +16,17 @@ pub struct Side {
 }
 
 impl Side {
-    fn new(group: &str, member: &str) -> Side {
+    pub(crate) fn new(group: &str, member: &str) -> Side {
         Side {
             group: group.into(),
             member: member.into(),
         }
     }
 
-    fn find<'a>(&self, groups: &'a BTreeMap<String, Vec<Measurement>>) -> Option<&'a Measurement> {
+    pub(crate) fn find<'a>(
+        &self,
+        groups: &'a BTreeMap<String, Vec<Measurement>>,
+    ) -> Option<&'a Measurement> {
         groups
             .get(&self.group)?
             .iter()
