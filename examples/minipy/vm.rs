@@ -193,6 +193,26 @@ fn run_function(func: &Function, args: impl Iterator<Item = Obj>) -> PyResult<Ob
     enter_function(func, fast)
 }
 
+/// Calls `stack[callee]` with the arguments `stack[first..]` and pops
+/// everything from the callee up. A function that takes exactly these
+/// arguments gets them moved straight from this stack into its locals.
+fn call_on_stack(stack: &mut SmallVec<[Obj; 16]>, callee: usize, first: usize) -> PyResult<Obj> {
+    let nargs = stack.len() - first;
+    let exact = stack[callee]
+        .get(&FUNCTION)
+        .is_some_and(|f| takes_exactly(&f.code, nargs));
+    let r = if exact {
+        let callee = stack[callee].clone();
+        let func = callee.get(&FUNCTION).expect("checked above");
+        run_function(func, stack.drain(first..))
+    } else {
+        let args: Args = stack.drain(first..).collect();
+        call(&stack[callee], args, &[])
+    };
+    stack.truncate(callee);
+    r
+}
+
 /// Makes the frame of a call whose parameters are bound in `fast`, and
 /// runs it.
 fn enter_function(func: &Function, mut fast: Locals) -> PyResult<Obj> {
@@ -629,46 +649,20 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             stack.push(receiver);
         }
         Instr::CallMethod(n) => {
-            let base = stack.len() - n as usize;
-            let has_receiver = !objects::is_none(&stack[base - 1]);
-            let nargs = n as usize + usize::from(has_receiver);
-            let callee = &stack[base - 2];
-            let r = match callee.get(&FUNCTION) {
-                Some(func) if takes_exactly(&func.code, nargs) => {
-                    // The arguments (receiver first) move from this stack
-                    // into the callee's locals; the callee stays put.
-                    let callee = callee.clone();
-                    let func = callee.get(&FUNCTION).expect("checked above");
-                    let first = if has_receiver { base - 1 } else { base };
-                    run_function(func, stack.drain(first..))?
-                }
-                _ => {
-                    let mut args: Args = stack.drain(base..).collect();
-                    let receiver = load(stack);
-                    if has_receiver {
-                        args.insert(0, receiver);
-                    }
-                    call(&stack[base - 2], args, &[])?
-                }
+            // [callee, receiver or None, args...]: the receiver, when there
+            // is one, is the first argument.
+            let callee = stack.len() - n as usize - 2;
+            let first = if objects::is_none(&stack[callee + 1]) {
+                callee + 2
+            } else {
+                callee + 1
             };
-            stack.truncate(base - 2);
+            let r = call_on_stack(stack, callee, first)?;
             stack.push(r);
         }
         Instr::Call(n) => {
-            let base = stack.len() - n as usize;
-            let callee = &stack[base - 1];
-            let r = match callee.get(&FUNCTION) {
-                Some(func) if takes_exactly(&func.code, n as usize) => {
-                    let callee = callee.clone();
-                    let func = callee.get(&FUNCTION).expect("checked above");
-                    run_function(func, stack.drain(base..))?
-                }
-                _ => {
-                    let args: Args = stack.drain(base..).collect();
-                    call(&stack[base - 1], args, &[])?
-                }
-            };
-            stack.truncate(base - 1);
+            let callee = stack.len() - n as usize - 1;
+            let r = call_on_stack(stack, callee, callee + 1)?;
             stack.push(r);
         }
         Instr::CallKw(n, ki) => {
