@@ -193,6 +193,13 @@ fn run_function(func: &Function, args: impl Iterator<Item = Obj>) -> PyResult<Ob
     enter_function(func, fast)
 }
 
+/// Pops a call's keyword values (pushed last) and pairs them with their
+/// `names`.
+fn take_kwargs(stack: &mut SmallVec<[Obj; 16]>, names: &[Obj]) -> SmallVec<[(Obj, Obj); 4]> {
+    let values = stack.drain(stack.len() - names.len()..);
+    names.iter().cloned().zip(values).collect()
+}
+
 /// Calls `stack[callee]` with the arguments `stack[first..]` and pops
 /// everything from the callee up. A function that takes exactly these
 /// arguments gets them moved straight from this stack into its locals.
@@ -666,9 +673,7 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             stack.push(r);
         }
         Instr::CallKw(n, ki) => {
-            let names = &code.kwnames[ki as usize];
-            let kwvals: Vec<Obj> = stack.drain(stack.len() - names.len()..).collect();
-            let kwargs: SmallVec<[(Obj, Obj); 4]> = names.iter().cloned().zip(kwvals).collect();
+            let kwargs = take_kwargs(stack, &code.kwnames[ki as usize]);
             let args: Args = stack.drain(stack.len() - n as usize..).collect();
             let func = load(stack);
             let r = call(&func, args, &kwargs)?;
@@ -676,9 +681,7 @@ fn step(f: &mut Frame<'_>, instr: Instr, pc: &mut usize) -> PyResult<Option<Obj>
             stack.push(r);
         }
         Instr::CallEx(ki) => {
-            let names = &code.kwnames[ki as usize];
-            let kwvals: Vec<Obj> = stack.drain(stack.len() - names.len()..).collect();
-            let kwargs: SmallVec<[(Obj, Obj); 4]> = names.iter().cloned().zip(kwvals).collect();
+            let kwargs = take_kwargs(stack, &code.kwnames[ki as usize]);
             let list = load(stack);
             let args: Args = list
                 .get(&LIST)
